@@ -1,0 +1,1 @@
+"""HTTP API, status pages and command line of orderledger."""

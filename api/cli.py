@@ -1,0 +1,128 @@
+"""The `orderledger` command: serve, demo, rebuild, verify, keys."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from processors.settings import SettingsError, load_settings
+from processors.wiring import Orderledger, build
+from projections.catalogue import PROJECTIONS
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orderledger", description="Event-sourced order ledger.")
+    parser.add_argument("--data-dir", help="where the embedded ledger lives (default ./var)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API, status pages and projection runner")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    demo = sub.add_parser("demo", help="load the demo data set (about 50 orders)")
+    demo.add_argument("--if-empty", action="store_true", help="only when the ledger is empty")
+    rebuild = sub.add_parser("rebuild", help="rebuild projections from ledger position 0")
+    rebuild.add_argument("name", nargs="?", choices=sorted(PROJECTIONS), help="one projection (default: all)")
+    sub.add_parser("verify", help="walk the hash chain; name the first bad position")
+    keys = sub.add_parser("keys", help="API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key; it is printed once")
+    create.add_argument("--role", required=True, help="broker | integrator | client:<ORG>")
+    create.add_argument("--label", default="")
+    keys_sub.add_parser("list", help="list keys (never their secrets)")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    options: dict[str, Any] = {"data_dir": args.data_dir, "host": getattr(args, "host", None),
+                               "port": getattr(args, "port", None)}
+    try:
+        settings = load_settings(options)
+    except SettingsError as exc:
+        print(f"orderledger: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = build(settings)
+    try:
+        return _COMMANDS[args.command](app, args)
+    finally:
+        app.close()
+
+
+def _serve(app: Orderledger, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = app.settings
+    print(f"orderledger serving on http://{settings.host}:{settings.port}/status"
+          f" (ledger {settings.ledger_path})", flush=True)
+    uvicorn.run(create_app(app), host=settings.host, port=settings.port, log_level=settings.log_level,
+                timeout_graceful_shutdown=5)
+    return 0
+
+
+def _demo(app: Orderledger, args: argparse.Namespace) -> int:
+    from api.demo import load_demo
+
+    if args.if_empty and app.ledger.head() > 0:
+        print(f"demo: the ledger already holds {app.ledger.head()} events; nothing loaded")
+        return 0
+    today = datetime.now(UTC).astimezone(ZoneInfo("America/Toronto")).date()
+    orders = load_demo(app.desk, today)
+    app.runner.catch_up()
+    print(f"demo: {len(orders)} orders loaded, ledger head at position {app.ledger.head()}")
+    return 0
+
+
+def _rebuild(app: Orderledger, args: argparse.Namespace) -> int:
+    names = [args.name] if args.name else sorted(PROJECTIONS)
+    for name in names:
+        projection = PROJECTIONS[name]
+        app.projections.ensure(projection)
+        position = app.projections.rebuild(projection, app.ledger)
+        print(f"rebuilt {name} up to position {position}")
+    return 0
+
+
+def _verify(app: Orderledger, args: argparse.Namespace) -> int:
+    report = app.ledger.verify()
+    if report.ok:
+        print(f"ledger verified: {report.checked} events, hash chain intact")
+        return 0
+    print(f"ledger verification FAILED at position {report.first_bad_position}: {report.reason}"
+          f" ({report.checked} events before it are intact)")
+    return 1
+
+
+def _keys(app: Orderledger, args: argparse.Namespace) -> int:
+    from processors.access_keys import InvalidRole
+
+    if args.keys_command == "create":
+        try:
+            key = app.keys.create(args.role, args.label)
+        except InvalidRole as exc:
+            print(f"orderledger: {exc}", file=sys.stderr)
+            return 2
+        print(key)
+        print(f"(role {args.role}; shown once: store it now)", file=sys.stderr)
+    elif args.keys_command == "list":
+        print(json.dumps(app.keys.list(), indent=1))
+    elif args.keys_command == "revoke":
+        if not app.keys.revoke(args.key_id):
+            print(f"orderledger: no active key {args.key_id}", file=sys.stderr)
+            return 1
+        print(f"revoked {args.key_id}")
+    return 0
+
+
+_COMMANDS = {"serve": _serve, "demo": _demo, "rebuild": _rebuild, "verify": _verify, "keys": _keys}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Every event type the ledger knows, by name: decoding stored events back into models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from events.ledger import RecordedEvent
+from events.model import Fact
+from events.orders import ORDER_EVENT_TYPES, OrderEvent
+
+STREAM_TYPES: dict[str, tuple[type[Fact], ...]] = {"order": ORDER_EVENT_TYPES}
+EVENT_TYPES: dict[str, type[Fact]] = {
+    model.model_fields["type"].default: model for models in STREAM_TYPES.values() for model in models
+}
+_order_event = TypeAdapter(OrderEvent)
+
+
+def decode(event: RecordedEvent) -> Any:
+    """The typed domain event behind a stored one (ValueError if the type is unknown)."""
+    model = EVENT_TYPES.get(event.type)
+    if model is None:
+        raise ValueError(f"unknown event type {event.type!r}")
+    return model.model_validate(event.data)
+
+
+def decode_order_event(data: dict[str, Any]) -> OrderEvent:
+    return _order_event.validate_python(data)

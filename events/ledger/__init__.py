@@ -1,0 +1,123 @@
+"""The ledger of record: its port (what every adapter guarantees) and the envelope of an event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from pydantic import AwareDatetime
+
+from events.model import Fact
+
+NO_STREAM = 0  # expected version of a stream that must not exist yet; versions start at 1
+
+
+class NewEvent(Fact):
+    """An event ready to append: the decider's fact plus who, when and why."""
+
+    event_id: UUID
+    type: str
+    schema_version: int
+    stream_type: str
+    data: dict[str, Any]
+    occurred_at: AwareDatetime  # business time
+    actor: str
+    correlation_id: UUID
+    causation_id: UUID | None = None
+
+
+class RecordedEvent(Fact):
+    """An event as the ledger holds it: position, stream version, ledger time and hash chain."""
+
+    position: int
+    event_id: UUID
+    type: str
+    schema_version: int
+    stream_id: str
+    stream_type: str
+    stream_version: int
+    occurred_at: datetime
+    recorded_at: datetime  # ledger time
+    actor: str
+    correlation_id: UUID
+    causation_id: UUID | None
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class StreamAppend(Fact):
+    stream_id: str
+    expected_version: int
+    events: tuple[NewEvent, ...]
+
+
+class CommandRecord(Fact):
+    """An idempotency key and the hash of the request it first came with."""
+
+    key: str
+    request_hash: str
+
+
+class AppendResult(Fact):
+    stream_id: str
+    stream_version: int
+    first_position: int
+    last_position: int
+
+
+class CommandOutcome(Fact):
+    """What a command with an idempotency key appended the first time."""
+
+    key: str
+    request_hash: str
+    results: tuple[AppendResult, ...]
+
+
+class VerifyReport(Fact):
+    ok: bool
+    checked: int
+    first_bad_position: int | None = None
+    reason: str | None = None
+
+
+class StreamVersionConflict(Exception):
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(f"stream {stream_id} is at version {actual}, not {expected}")
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class DuplicateCommand(Exception):
+    """Another request with the same idempotency key committed first."""
+
+
+class LedgerUnavailable(Exception):
+    """The ledger's database cannot be reached; the request may be retried."""
+
+
+class Ledger(Protocol):
+    def append(
+        self, stream_id: str, expected_version: int, events: list[NewEvent],
+        command: CommandRecord | None = None,
+    ) -> AppendResult: ...
+
+    def append_batch(
+        self, appends: list[StreamAppend], command: CommandRecord | None = None
+    ) -> list[AppendResult]: ...
+
+    def read_stream(self, stream_id: str) -> list[RecordedEvent]: ...
+
+    def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]: ...
+
+    def head(self) -> int: ...
+
+    def find_command(self, key: str) -> CommandOutcome | None: ...
+
+    def last_stream_id(self, prefix: str) -> str | None: ...
+
+    def verify(self) -> VerifyReport: ...
+
+    def close(self) -> None: ...

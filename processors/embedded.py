@@ -1,0 +1,79 @@
+"""The embedded runner: a thread in the API process that tails the ledger into the projections."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from events.ledger import Ledger
+from processors.projection_store import SqliteProjectionStore
+from projections import Projection
+
+log = logging.getLogger("orderledger.runner")
+
+
+class EmbeddedRunner:
+    """Applies every projection handler by ledger position; wakes on `notify()` or every poll."""
+
+    def __init__(self, ledger: Ledger, store: SqliteProjectionStore,
+                 projections: list[Projection[Any]], batch: int = 1000, poll_seconds: float = 0.25) -> None:
+        self.ledger = ledger
+        self.store = store
+        self.projections = projections
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._progress = threading.Condition()
+        self._thread: threading.Thread | None = None
+        for projection in projections:
+            store.ensure(projection)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="projection-runner", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def catch_up(self) -> int:
+        """Apply everything the ledger holds now; returns the lowest checkpoint reached."""
+        lowest = None
+        for projection in self.projections:
+            position = self.store.checkpoint(projection)
+            while events := self.ledger.read_all(position, self.batch):
+                position = self.store.apply(projection, events)
+            lowest = position if lowest is None else min(lowest, position)
+        with self._progress:
+            self._progress.notify_all()
+        return lowest or 0
+
+    def wait_for(self, position: int, timeout: float = 5.0) -> bool:
+        """Block until every projection has applied `position` (read-your-writes), or time out."""
+        deadline = time.monotonic() + timeout
+        self.notify()
+        with self._progress:
+            while min(self.store.checkpoint(p) for p in self.projections) < position:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._progress.wait(min(left, 0.05))
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.catch_up()
+            except Exception:  # keep the thread alive; the next round retries from the checkpoint
+                log.exception("projection runner failed; retrying")
+                time.sleep(1)
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()

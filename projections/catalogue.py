@@ -1,0 +1,10 @@
+"""Every projection orderledger maintains, by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections import Projection
+from projections.order_status import ORDER_STATUS
+
+PROJECTIONS: dict[str, Projection[Any]] = {p.name: p for p in (ORDER_STATUS,)}

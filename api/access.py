@@ -27,8 +27,11 @@ def principal(
 ) -> Principal:
     presented = bearer.credentials if bearer else header
     if not presented:
-        raise Problem(401, "unauthenticated", "send an API key as `Authorization: Bearer <key>`",
-                      )
+        raise Problem(
+            401,
+            "unauthenticated",
+            "send an API key as `Authorization: Bearer <key>`",
+        )
     found = ledger_app(request).keys.authenticate(presented)
     if found is None:
         raise Problem(401, "invalid_api_key", "this API key is unknown or revoked")

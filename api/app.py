@@ -17,9 +17,16 @@ from processors.wiring import Orderledger
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {"application/problem+json": {}}}
-    for status, text in ((400, "Malformed request"), (401, "No or unknown API key"), (403, "Not allowed for this key"),
-                         (404, "Not found"), (409, "Version conflict"), (413, "Body too large"),
-                         (422, "Invalid request or refused by a business rule"), (503, "Ledger unavailable"))
+    for status, text in (
+        (400, "Malformed request"),
+        (401, "No or unknown API key"),
+        (403, "Not allowed for this key"),
+        (404, "Not found"),
+        (409, "Version conflict"),
+        (413, "Body too large"),
+        (422, "Invalid request or refused by a business rule"),
+        (503, "Ledger unavailable"),
+    )
 }
 
 
@@ -35,7 +42,7 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
         title="orderledger",
         version="0.1.0",
         description="Event-sourced order ledger of an IT procurement broker. Errors are RFC 9457"
-                    " problem+json with a stable `code`. Money is CAD as decimal strings.",
+        " problem+json with a stable `code`. Money is CAD as decimal strings.",
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
     )

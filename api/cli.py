@@ -40,8 +40,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    options: dict[str, Any] = {"data_dir": args.data_dir, "host": getattr(args, "host", None),
-                               "port": getattr(args, "port", None)}
+    options: dict[str, Any] = {
+        "data_dir": args.data_dir,
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+    }
     try:
         settings = load_settings(options)
     except SettingsError as exc:
@@ -61,10 +64,17 @@ def _serve(app: Orderledger, args: argparse.Namespace) -> int:
     from api.app import create_app
 
     settings = app.settings
-    print(f"orderledger serving on http://{settings.host}:{settings.port}/status"
-          f" (ledger {settings.ledger_path})", flush=True)
-    uvicorn.run(create_app(app), host=settings.host, port=settings.port, log_level=settings.log_level,
-                timeout_graceful_shutdown=5)
+    print(
+        f"orderledger serving on http://{settings.host}:{settings.port}/status (ledger {settings.ledger_path})",
+        flush=True,
+    )
+    uvicorn.run(
+        create_app(app),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=5,
+    )
     return 0
 
 
@@ -96,8 +106,10 @@ def _verify(app: Orderledger, args: argparse.Namespace) -> int:
     if report.ok:
         print(f"ledger verified: {report.checked} events, hash chain intact")
         return 0
-    print(f"ledger verification FAILED at position {report.first_bad_position}: {report.reason}"
-          f" ({report.checked} events before it are intact)")
+    print(
+        f"ledger verification FAILED at position {report.first_bad_position}: {report.reason}"
+        f" ({report.checked} events before it are intact)"
+    )
     return 1
 
 

@@ -29,36 +29,77 @@ EASTERN = ZoneInfo("America/Toronto")
 # (code, tax status, where its offices are)
 ORGANISATIONS = [
     ("ESDC", "federal", [("QC", "140 promenade du Portage, Gatineau"), ("ON", "355 North River Rd, Ottawa")]),
-    ("CRA", "federal", [("ON", "875 Heron Rd, Ottawa"), ("MB", "66 Stapon Rd, Winnipeg"),
-                        ("NS", "145 Hobsons Lake Dr, Halifax")]),
-    ("DND", "federal", [("ON", "101 Colonel By Dr, Ottawa"), ("BC", "CFB Esquimalt, Victoria"),
-                        ("AB", "CFB Edmonton"), ("NS", "CFB Halifax"), ("NB", "CFB Gagetown")]),
+    (
+        "CRA",
+        "federal",
+        [("ON", "875 Heron Rd, Ottawa"), ("MB", "66 Stapon Rd, Winnipeg"), ("NS", "145 Hobsons Lake Dr, Halifax")],
+    ),
+    (
+        "DND",
+        "federal",
+        [
+            ("ON", "101 Colonel By Dr, Ottawa"),
+            ("BC", "CFB Esquimalt, Victoria"),
+            ("AB", "CFB Edmonton"),
+            ("NS", "CFB Halifax"),
+            ("NB", "CFB Gagetown"),
+        ],
+    ),
     ("ASPC", "federal", [("QC", "Complexe Guy-Favreau, Montréal"), ("MB", "1015 Arlington St, Winnipeg")]),
     ("SRC", "crown_corporation", [("QC", "1400 boul. René-Lévesque Est, Montréal"), ("ON", "250 Front St W, Toronto")]),
 ]
 OFFERS = [
-    ("NMSO-E60PQ-140003/LAPTOP", "Northern Micro Inc.", [
-        ("LAT-5450", "Notebook 14-inch, 16 GB, 512 GB SSD", "laptop", "1289.00"),
-        ("LAT-7450", "Notebook 14-inch rugged-lite, 32 GB", "laptop", "1849.50"),
-        ("DOCK-WD22", "USB-C docking station", "peripheral", "219.99"),
-        ("MON-P2425", "Display 24-inch IPS", "display", "229.00")]),
-    ("NMSO-E60PQ-140004/DESKTOP", "Compugen Inc.", [
-        ("DT-M70Q", "Tiny desktop, 16 GB, 512 GB SSD", "desktop", "949.00"),
-        ("DT-P360", "Workstation tower, 64 GB", "desktop", "2399.00"),
-        ("MON-E27", "Display 27-inch", "display", "319.00"),
-        ("KB-ERGO", "Ergonomic keyboard", "peripheral", "89.00")]),
-    ("NMSO-E60PQ-140007/TABLET", "Softchoice LP", [
-        ("TAB-SP10", "Tablet 13-inch with keyboard cover", "tablet", "1599.00"),
-        ("PEN-SP", "Active pen", "peripheral", "129.00")]),
+    (
+        "NMSO-E60PQ-140003/LAPTOP",
+        "Northern Micro Inc.",
+        [
+            ("LAT-5450", "Notebook 14-inch, 16 GB, 512 GB SSD", "laptop", "1289.00"),
+            ("LAT-7450", "Notebook 14-inch rugged-lite, 32 GB", "laptop", "1849.50"),
+            ("DOCK-WD22", "USB-C docking station", "peripheral", "219.99"),
+            ("MON-P2425", "Display 24-inch IPS", "display", "229.00"),
+        ],
+    ),
+    (
+        "NMSO-E60PQ-140004/DESKTOP",
+        "Compugen Inc.",
+        [
+            ("DT-M70Q", "Tiny desktop, 16 GB, 512 GB SSD", "desktop", "949.00"),
+            ("DT-P360", "Workstation tower, 64 GB", "desktop", "2399.00"),
+            ("MON-E27", "Display 27-inch", "display", "319.00"),
+            ("KB-ERGO", "Ergonomic keyboard", "peripheral", "89.00"),
+        ],
+    ),
+    (
+        "NMSO-E60PQ-140007/TABLET",
+        "Softchoice LP",
+        [
+            ("TAB-SP10", "Tablet 13-inch with keyboard cover", "tablet", "1599.00"),
+            ("PEN-SP", "Active pen", "peripheral", "129.00"),
+        ],
+    ),
 ]
-NON_STANDARD = [("RAM-32G", "32 GB memory upgrade (non-standing-offer)", "upgrade"),
-                ("TB-HEADSET", "Accessibility headset (non-standing-offer)", "peripheral")]
+NON_STANDARD = [
+    ("RAM-32G", "32 GB memory upgrade (non-standing-offer)", "upgrade"),
+    ("TB-HEADSET", "Accessibility headset (non-standing-offer)", "peripheral"),
+]
 NON_STANDARD_PRICE = Decimal("145.00")  # what the procurement officer prices them at
 PEOPLE = ["A. Tremblay", "J. Singh", "M. Gagnon", "S. Nguyen", "R. MacDonald", "L. Roy", "K. Okafor"]
 # (state, how many): every state an order can be in, with the odd cases the status page must show.
-PLAN = [("placed", 6), ("non_standard_pending", 3), ("awarded", 7), ("at_risk", 3), ("partial", 6),
-        ("late", 6), ("delivered", 5), ("delivered_late_rebate", 2), ("closed", 4), ("revised_date", 2),
-        ("cancelled_client", 3), ("cancelled_late", 2), ("medium_risk_awarded", 1)]
+PLAN = [
+    ("placed", 6),
+    ("non_standard_pending", 3),
+    ("awarded", 7),
+    ("at_risk", 3),
+    ("partial", 6),
+    ("late", 6),
+    ("delivered", 5),
+    ("delivered_late_rebate", 2),
+    ("closed", 4),
+    ("revised_date", 2),
+    ("cancelled_client", 3),
+    ("cancelled_late", 2),
+    ("medium_risk_awarded", 1),
+]
 
 
 def load_demo(desk: OrderDesk, today: date, seed: int = 20261123) -> list[str]:
@@ -70,39 +111,83 @@ def load_demo(desk: OrderDesk, today: date, seed: int = 20261123) -> list[str]:
     for n, state in enumerate(slots):
         org, tax_status, sites = ORGANISATIONS[n % len(ORGANISATIONS)]
         offer, supplier, catalogue = OFFERS[n % len(OFFERS)]
-        age = {"placed": 3, "non_standard_pending": 5, "awarded": 12, "at_risk": 44, "partial": 30, "late": 75,
-               "delivered": 50, "delivered_late_rebate": 80, "closed": 110, "revised_date": 60,
-               "cancelled_client": 9, "cancelled_late": 90, "medium_risk_awarded": 20}[state] + rnd.randint(0, 4)
+        age = {
+            "placed": 3,
+            "non_standard_pending": 5,
+            "awarded": 12,
+            "at_risk": 44,
+            "partial": 30,
+            "late": 75,
+            "delivered": 50,
+            "delivered_late_rebate": 80,
+            "closed": 110,
+            "revised_date": 60,
+            "cancelled_client": 9,
+            "cancelled_late": 90,
+            "medium_risk_awarded": 20,
+        }[state] + rnd.randint(0, 4)
         placed_on = today - timedelta(days=age)
         placed_at = datetime.combine(placed_on, time(9 + rnd.randint(0, 7), rnd.randint(0, 59)), EASTERN)
         system = next(item for item in catalogue if item[2] in ("laptop", "desktop", "tablet"))
         extras = [item for item in catalogue if item is not system]
-        lines = [OrderLine(sku=system[0], description=system[1], category=system[2], standing_offer_item=True,
-                           quantity=rnd.randint(2, 12), unit_price=Decimal(system[3]))]
+        lines = [
+            OrderLine(
+                sku=system[0],
+                description=system[1],
+                category=system[2],
+                standing_offer_item=True,
+                quantity=rnd.randint(2, 12),
+                unit_price=Decimal(system[3]),
+            )
+        ]
         for extra in rnd.sample(extras, k=rnd.randint(0, len(extras))):
-            lines.append(OrderLine(sku=extra[0], description=extra[1], category=extra[2], standing_offer_item=True,
-                                   quantity=rnd.randint(1, 10), unit_price=Decimal(extra[3])))
+            lines.append(
+                OrderLine(
+                    sku=extra[0],
+                    description=extra[1],
+                    category=extra[2],
+                    standing_offer_item=True,
+                    quantity=rnd.randint(1, 10),
+                    unit_price=Decimal(extra[3]),
+                )
+            )
         if state in ("non_standard_pending", "medium_risk_awarded"):
             sku, description, category = NON_STANDARD[n % len(NON_STANDARD)]
-            lines.append(OrderLine(sku=sku, description=description, category=category,
-                                   standing_offer_item=False, quantity=lines[0].quantity))
+            lines.append(
+                OrderLine(
+                    sku=sku,
+                    description=description,
+                    category=category,
+                    standing_offer_item=False,
+                    quantity=lines[0].quantity,
+                )
+            )
         count = 1 if state in ("partial", "late") and n % 2 else rnd.randint(1, min(len(sites), 4))
         if state == "delivered" and n % 5 == 0:
             count = min(len(sites), 4)  # more than 3 locations: flagged for the procurement officer
         locations = _split(lines, sites[:count], rnd)
-        estimate = sum((line.unit_price if line.standing_offer_item else NON_STANDARD_PRICE) * line.quantity
-                       for line in lines)
+        estimate = sum(
+            (line.unit_price if line.standing_offer_item else NON_STANDARD_PRICE) * line.quantity for line in lines
+        )
         context = _context(ids, placed_at)
         draft = PlaceOrder(
-            order_id="", placed_at=placed_at, client_org=org, client_tax_status=tax_status,  # type: ignore[arg-type]
-            requester=rnd.choice(PEOPLE), standing_offer=offer, supplier=supplier,
-            processing="delegated", urgency="time_sensitive" if n % 9 == 4 else "standard",
+            order_id="",
+            placed_at=placed_at,
+            client_org=org,
+            client_tax_status=tax_status,  # type: ignore[arg-type]
+            requester=rnd.choice(PEOPLE),
+            standing_offer=offer,
+            supplier=supplier,
+            processing="delegated",
+            urgency="time_sensitive" if n % 9 == 4 else "standard",
             justification="Field office reopening on a fixed date; staff cannot work without equipment"
-            if n % 9 == 4 else None,
+            if n % 9 == 4
+            else None,
             supplier_quote=f"Q-{supplier[:3].upper()}-{4000 + n}" if n % 9 == 4 else None,
             financial_reference=f"{org}-FC{1000 + n}-IO{rnd.randint(10000, 99999)}",
             section32_amount=(estimate * Decimal("1.02") + 500).quantize(Decimal("1")),
-            lines=tuple(lines), delivery_locations=tuple(locations),
+            lines=tuple(lines),
+            delivery_locations=tuple(locations),
         )
         try:
             result = desk.place(draft, context)
@@ -116,8 +201,16 @@ def load_demo(desk: OrderDesk, today: date, seed: int = 20261123) -> list[str]:
     return order_ids
 
 
-def _advance(desk: OrderDesk, ids: _Ids, order_id: str, state: str, placed_on: date, today: date,
-             rnd: random.Random, lines: list[OrderLine]) -> None:
+def _advance(
+    desk: OrderDesk,
+    ids: _Ids,
+    order_id: str,
+    state: str,
+    placed_on: date,
+    today: date,
+    rnd: random.Random,
+    lines: list[OrderLine],
+) -> None:
     def run(command: object, day: date) -> None:
         at = datetime.combine(day, time(14, 0), EASTERN)
         desk.execute(order_id, command, _context(ids, at))  # type: ignore[arg-type]
@@ -125,22 +218,41 @@ def _advance(desk: OrderDesk, ids: _Ids, order_id: str, state: str, placed_on: d
     if state == "placed":
         return
     if state == "cancelled_client":
-        run(CancelOrder(reason="client_request", cancelled_on=placed_on + timedelta(days=2),
-                        note="Requirement merged into a volume discount request", requested_by="client"),
-            placed_on + timedelta(days=2))
+        run(
+            CancelOrder(
+                reason="client_request",
+                cancelled_on=placed_on + timedelta(days=2),
+                note="Requirement merged into a volume discount request",
+                requested_by="client",
+            ),
+            placed_on + timedelta(days=2),
+        )
         return
     for line in lines:
         if not line.standing_offer_item:
-            run(PriceNonStandingOfferLine(sku=line.sku, unit_price=NON_STANDARD_PRICE,
-                                          priced_on=placed_on + timedelta(days=1)), placed_on + timedelta(days=1))
+            run(
+                PriceNonStandingOfferLine(
+                    sku=line.sku, unit_price=NON_STANDARD_PRICE, priced_on=placed_on + timedelta(days=1)
+                ),
+                placed_on + timedelta(days=1),
+            )
     if state == "non_standard_pending":
         return
     if state == "medium_risk_awarded":
         run(RecordSecurityAssessment(risk="medium", assessed_on=placed_on + timedelta(days=2)), placed_on)
-        for authority, who in (("cse", "CSE duty analyst"), ("ssc_security", "SSC security office"),
-                               ("technical_authority", "Registered technical authority")):
-            run(ApproveSecurityRisk(authority=authority, approved_by=who,  # type: ignore[arg-type]
-                                    approved_on=placed_on + timedelta(days=3)), placed_on)
+        for authority, who in (
+            ("cse", "CSE duty analyst"),
+            ("ssc_security", "SSC security office"),
+            ("technical_authority", "Registered technical authority"),
+        ):
+            run(
+                ApproveSecurityRisk(
+                    authority=authority,
+                    approved_by=who,  # type: ignore[arg-type]
+                    approved_on=placed_on + timedelta(days=3),
+                ),
+                placed_on,
+            )
     awarded_on = placed_on + timedelta(days=rnd.randint(1, 4))
     contract = f"CU-{awarded_on:%y%m}-{rnd.randint(1000, 9999)}"
     if state == "at_risk":
@@ -153,28 +265,59 @@ def _advance(desk: OrderDesk, ids: _Ids, order_id: str, state: str, placed_on: d
     first_location = order.locations[0]
     half = {sku: max(1, q // 2) for sku, q in first_location.quantities.items()}
     if state == "revised_date":
-        run(ReviseDeliveryDate(agreed_delivery_date=agreed + timedelta(days=21), agreed_on=awarded_on + timedelta(days=10)),
-            awarded_on + timedelta(days=10))
+        run(
+            ReviseDeliveryDate(
+                agreed_delivery_date=agreed + timedelta(days=21), agreed_on=awarded_on + timedelta(days=10)
+            ),
+            awarded_on + timedelta(days=10),
+        )
         return
     if state in ("partial", "late"):
         delivered_on = min(today, awarded_on + timedelta(days=12))
-        run(RecordDelivery(delivered_on=delivered_on, province=first_location.province,
-                           address=first_location.address, quantities=half), delivered_on)
+        run(
+            RecordDelivery(
+                delivered_on=delivered_on,
+                province=first_location.province,
+                address=first_location.address,
+                quantities=half,
+            ),
+            delivered_on,
+        )
         return
     if state == "cancelled_late":
         cancelled_on = agreed + timedelta(days=3)
-        run(CancelOrder(reason="late_delivery", cancelled_on=cancelled_on, note="Supplier missed the agreed date",
-                        requested_by="client"), cancelled_on)
+        run(
+            CancelOrder(
+                reason="late_delivery",
+                cancelled_on=cancelled_on,
+                note="Supplier missed the agreed date",
+                requested_by="client",
+            ),
+            cancelled_on,
+        )
         return
     if state in ("delivered", "closed", "delivered_late_rebate"):
         late = state == "delivered_late_rebate"
         for location in order.locations:
             day = agreed + timedelta(days=6) if late else min(today, awarded_on + timedelta(days=rnd.randint(10, 25)))
-            run(RecordDelivery(delivered_on=day, province=location.province, address=location.address,
-                               quantities=dict(location.quantities)), day)
+            run(
+                RecordDelivery(
+                    delivered_on=day,
+                    province=location.province,
+                    address=location.address,
+                    quantities=dict(location.quantities),
+                ),
+                day,
+            )
         if late:
-            run(ApplyLateDeliveryRebate(amount=Decimal("250.00"), reason="Delivered 6 days after the agreed date",
-                                        applied_on=agreed + timedelta(days=10)), agreed + timedelta(days=10))
+            run(
+                ApplyLateDeliveryRebate(
+                    amount=Decimal("250.00"),
+                    reason="Delivered 6 days after the agreed date",
+                    applied_on=agreed + timedelta(days=10),
+                ),
+                agreed + timedelta(days=10),
+            )
         if state == "closed":
             run(CloseOrder(closed_on=min(today, agreed)), min(today, agreed))
 
@@ -189,8 +332,11 @@ def _split(lines: list[OrderLine], sites: list[tuple[str, str]], rnd: random.Ran
             if take:
                 shares[index][line.sku] = take
             left -= take
-    return [DeliveryLocation(province=province, address=address, quantities=share)  # type: ignore[arg-type]
-            for (province, address), share in zip(sites, shares, strict=True) if share]
+    return [
+        DeliveryLocation(province=province, address=address, quantities=share)  # type: ignore[arg-type]
+        for (province, address), share in zip(sites, shares, strict=True)
+        if share
+    ]
 
 
 class _Ids:

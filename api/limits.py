@@ -50,12 +50,23 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         body: dict[str, Any] = {
-            "type": "urn:orderledger:problem:body_too_large", "title": "Request body too large",
-            "status": 413, "code": "body_too_large",
-            "detail": f"request bodies are limited to {self.max_bytes} bytes", "instance": scope.get("path"),
+            "type": "urn:orderledger:problem:body_too_large",
+            "title": "Request body too large",
+            "status": 413,
+            "code": "body_too_large",
+            "detail": f"request bodies are limited to {self.max_bytes} bytes",
+            "instance": scope.get("path"),
         }
         payload = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/problem+json"),
-                                (b"content-length", str(len(payload)).encode()), (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -48,10 +48,14 @@ from projections.order_status import ORDER_STATUS, OrderStatus, lateness
 
 EASTERN = ZoneInfo("America/Toronto")
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
-                                              description="retry-safe key: same key and body, same result")]
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40,
-                                       description="the order's stream version you read; 409 if it moved on")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200, description="retry-safe key: same key and body, same result"),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=40, description="the order's stream version you read; 409 if it moved on"),
+]
 
 
 # ---------------------------------------------------------------- request bodies
@@ -78,7 +82,8 @@ class AwardBody(Fact):
     contract_number: ShortText
     awarded_on: date
     agreed_delivery_date: date | None = Field(
-        default=None, description="default: 30 federal working days after the award")
+        default=None, description="default: 30 federal working days after the award"
+    )
 
 
 class LocationRef(Fact):
@@ -150,8 +155,9 @@ def _today(app: App) -> date:
     return app.clock().astimezone(EASTERN).date()
 
 
-def _context(request: Request, app: App, caller: Principal, body: Fact,
-             idempotency_key: str | None, if_match: str | None = None) -> CommandContext:
+def _context(
+    request: Request, app: App, caller: Principal, body: Fact, idempotency_key: str | None, if_match: str | None = None
+) -> CommandContext:
     correlation = request.headers.get("X-Correlation-Id")
     try:
         correlation_id = uuid.UUID(correlation) if correlation else uuid.uuid4()
@@ -161,13 +167,16 @@ def _context(request: Request, app: App, caller: Principal, body: Fact,
     if if_match is not None:
         text = if_match.strip().strip('"')
         if not text.isdigit():
-            raise Problem(400, "invalid_if_match", "If-Match must be the order's stream version, e.g. \"3\"")
+            raise Problem(400, "invalid_if_match", 'If-Match must be the order\'s stream version, e.g. "3"')
         expected = int(text)
     fingerprint = f"{request.method} {request.url.path}\n{canonical_json(body.model_dump(mode='json'))}"
     return CommandContext(
-        actor=f"{caller.role}/{caller.key_id}", now=app.clock(), correlation_id=correlation_id,
+        actor=f"{caller.role}/{caller.key_id}",
+        now=app.clock(),
+        correlation_id=correlation_id,
         idempotency_key=f"{caller.key_id}:{idempotency_key}" if idempotency_key else None,
-        request_hash=hashlib.sha256(fingerprint.encode()).hexdigest(), expected_version=expected,
+        request_hash=hashlib.sha256(fingerprint.encode()).hexdigest(),
+        expected_version=expected,
     )
 
 
@@ -177,9 +186,13 @@ def _accepted(app: App, response: Response, result: CommandResult) -> CommandAcc
     response.headers["ETag"] = f'"{result.stream_version}"'
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return CommandAccepted(order_id=result.stream_id, stream_version=result.stream_version,
-                           position=result.last_position, events=list(result.event_types),
-                           replayed=result.replayed)
+    return CommandAccepted(
+        order_id=result.stream_id,
+        stream_version=result.stream_version,
+        position=result.last_position,
+        events=list(result.event_types),
+        replayed=result.replayed,
+    )
 
 
 def _visible_order(app: App, caller: Principal, order_id: str) -> OrderStatus:
@@ -190,8 +203,17 @@ def _visible_order(app: App, caller: Principal, order_id: str) -> OrderStatus:
     return row
 
 
-def _run(request: Request, response: Response, app: App, caller: Principal, order_id: str,
-         body: Fact, command: OrderCommand, key: str | None, if_match: str | None) -> CommandAccepted:
+def _run(
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Principal,
+    order_id: str,
+    body: Fact,
+    command: OrderCommand,
+    key: str | None,
+    if_match: str | None,
+) -> CommandAccepted:
     _visible_order(app, caller, order_id)
     context = _context(request, app, caller, body, key, if_match)
     return _accepted(app, response, app.desk.execute(order_id, command, context))
@@ -200,24 +222,39 @@ def _run(request: Request, response: Response, app: App, caller: Principal, orde
 # ---------------------------------------------------------------- commands
 
 
-@router.post("", status_code=201, response_model=CommandAccepted,
-             summary="Place an order: the order number is assigned here")
-def place_order(body: PlaceOrderBody, request: Request, response: Response, app: App, caller: Caller,
-                idempotency_key: IdempotencyKey = None) -> CommandAccepted:
+@router.post(
+    "", status_code=201, response_model=CommandAccepted, summary="Place an order: the order number is assigned here"
+)
+def place_order(
+    body: PlaceOrderBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> CommandAccepted:
     require(caller, "broker", "client")
     if caller.client_org and caller.client_org != body.client_org:
-        raise Problem(403, "forbidden_organisation", f"a client:{caller.client_org} key can only order for"
-                      f" {caller.client_org}")
-    draft = PlaceOrder(order_id="", placed_at=body.placed_at or app.clock(),
-                       **body.model_dump(exclude={"placed_at"}))
+        raise Problem(
+            403, "forbidden_organisation", f"a client:{caller.client_org} key can only order for {caller.client_org}"
+        )
+    draft = PlaceOrder(order_id="", placed_at=body.placed_at or app.clock(), **body.model_dump(exclude={"placed_at"}))
     result = app.desk.place(draft, _context(request, app, caller, body, idempotency_key))
     response.headers["Location"] = f"/v1/orders/{result.stream_id}"
     return _accepted(app, response, result)
 
 
 @router.post("/{order_id}/award", response_model=CommandAccepted, summary="Record the call-up award")
-def award(order_id: str, body: AwardBody, request: Request, response: Response, app: App, caller: Caller,
-          idempotency_key: IdempotencyKey = None, if_match: IfMatch = None) -> CommandAccepted:
+def award(
+    order_id: str,
+    body: AwardBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
     require(caller, "broker", "client")
     if caller.client_org and _visible_order(app, caller, order_id).processing != "delegated":
         raise Problem(403, "forbidden_role", "only the broker awards a call-up it processes")
@@ -226,82 +263,167 @@ def award(order_id: str, body: AwardBody, request: Request, response: Response, 
 
 
 @router.post("/{order_id}/deliveries", response_model=CommandAccepted, summary="Record a (partial) delivery")
-def deliver(order_id: str, body: DeliveryBody, request: Request, response: Response, app: App,
-            caller: Caller, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None) -> CommandAccepted:
+def deliver(
+    order_id: str,
+    body: DeliveryBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
     require(caller, "broker", "client")
-    command = RecordDelivery(delivered_on=body.delivered_on, province=body.location.province,
-                             address=body.location.address, quantities=body.quantities)
+    command = RecordDelivery(
+        delivered_on=body.delivered_on,
+        province=body.location.province,
+        address=body.location.address,
+        quantities=body.quantities,
+    )
     return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
 
 
-@router.post("/{order_id}/delivery-date", response_model=CommandAccepted,
-             summary="Record a delivery date agreed in writing after award")
-def revise_delivery_date(order_id: str, body: DeliveryDateBody, request: Request, response: Response,
-                         app: App, caller: Caller, idempotency_key: IdempotencyKey = None,
-                         if_match: IfMatch = None) -> CommandAccepted:
+@router.post(
+    "/{order_id}/delivery-date",
+    response_model=CommandAccepted,
+    summary="Record a delivery date agreed in writing after award",
+)
+def revise_delivery_date(
+    order_id: str,
+    body: DeliveryDateBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
     require(caller, "broker", "client")
     command = ReviseDeliveryDate(**body.model_dump())
     return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
 
 
 @router.post("/{order_id}/cancellation", response_model=CommandAccepted, summary="Cancel an order")
-def cancel(order_id: str, body: CancellationBody, request: Request, response: Response, app: App,
-           caller: Caller, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None) -> CommandAccepted:
+def cancel(
+    order_id: str,
+    body: CancellationBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
     require(caller, "broker", "client")
     command = CancelOrder(**body.model_dump(), requested_by="client" if caller.client_org else "broker")
     return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
 
 
 @router.post("/{order_id}/rebates", response_model=CommandAccepted, summary="Apply a late-delivery rebate")
-def rebate(order_id: str, body: RebateBody, request: Request, response: Response, app: App, caller: Caller,
-           idempotency_key: IdempotencyKey = None, if_match: IfMatch = None) -> CommandAccepted:
+def rebate(
+    order_id: str,
+    body: RebateBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
     require(caller, "broker")
-    command = ApplyLateDeliveryRebate(amount=body.amount, reason=body.reason,
-                                      applied_on=body.applied_on or _today(app))
+    command = ApplyLateDeliveryRebate(amount=body.amount, reason=body.reason, applied_on=body.applied_on or _today(app))
     return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
 
 
-@router.post("/{order_id}/pricing", response_model=CommandAccepted,
-             summary="Price a non-standing-offer item (procurement officer)")
-def price(order_id: str, body: PricingBody, request: Request, response: Response, app: App, caller: Caller,
-          idempotency_key: IdempotencyKey = None, if_match: IfMatch = None) -> CommandAccepted:
+@router.post(
+    "/{order_id}/pricing",
+    response_model=CommandAccepted,
+    summary="Price a non-standing-offer item (procurement officer)",
+)
+def price(
+    order_id: str,
+    body: PricingBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
     require(caller, "broker")
-    command = PriceNonStandingOfferLine(sku=body.sku, unit_price=body.unit_price,
-                                        priced_on=body.priced_on or _today(app))
+    command = PriceNonStandingOfferLine(
+        sku=body.sku, unit_price=body.unit_price, priced_on=body.priced_on or _today(app)
+    )
     return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
 
 
-@router.post("/{order_id}/section32", response_model=CommandAccepted,
-             summary="Raise the Section 32 funding commitment")
-def amend_section32(order_id: str, body: Section32Body, request: Request, response: Response, app: App,
-                    caller: Caller, idempotency_key: IdempotencyKey = None,
-                    if_match: IfMatch = None) -> CommandAccepted:
+@router.post("/{order_id}/section32", response_model=CommandAccepted, summary="Raise the Section 32 funding commitment")
+def amend_section32(
+    order_id: str,
+    body: Section32Body,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
     require(caller, "broker", "client")
     command = AmendSection32(section32_amount=body.section32_amount, amended_on=body.amended_on or _today(app))
     return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
 
 
-@router.post("/{order_id}/security-assessment", response_model=CommandAccepted,
-             summary="Record a cyber-security assessment of non-standard items")
-def assess(order_id: str, body: SecurityAssessmentBody, request: Request, response: Response, app: App,
-           caller: Caller, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None) -> CommandAccepted:
+@router.post(
+    "/{order_id}/security-assessment",
+    response_model=CommandAccepted,
+    summary="Record a cyber-security assessment of non-standard items",
+)
+def assess(
+    order_id: str,
+    body: SecurityAssessmentBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
     require(caller, "broker")
     command = RecordSecurityAssessment(**body.model_dump())
     return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
 
 
-@router.post("/{order_id}/security-approvals", response_model=CommandAccepted,
-             summary="Record an approval of a medium-risk assessment")
-def approve(order_id: str, body: SecurityApprovalBody, request: Request, response: Response, app: App,
-            caller: Caller, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None) -> CommandAccepted:
+@router.post(
+    "/{order_id}/security-approvals",
+    response_model=CommandAccepted,
+    summary="Record an approval of a medium-risk assessment",
+)
+def approve(
+    order_id: str,
+    body: SecurityApprovalBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
     require(caller, "broker")
     command = ApproveSecurityRisk(**body.model_dump())
     return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
 
 
 @router.post("/{order_id}/close", response_model=CommandAccepted, summary="Close a delivered or cancelled order")
-def close(order_id: str, body: CloseBody, request: Request, response: Response, app: App, caller: Caller,
-          idempotency_key: IdempotencyKey = None, if_match: IfMatch = None) -> CommandAccepted:
+def close(
+    order_id: str,
+    body: CloseBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> CommandAccepted:
     require(caller, "broker")
     command = CloseOrder(**body.model_dump())
     return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
@@ -319,9 +441,13 @@ def order_view(row: OrderStatus, today: date) -> dict[str, Any]:
 
 
 @router.get("/{order_id}", summary="An order's status, timeline, lines, totals and delivery progress")
-def get_order(order_id: str, app: App, caller: Caller, response: Response,
-              after_position: Annotated[int | None, Query(ge=0, description="wait until this ledger position is applied")] = None,
-              ) -> dict[str, Any]:
+def get_order(
+    order_id: str,
+    app: App,
+    caller: Caller,
+    response: Response,
+    after_position: Annotated[int | None, Query(ge=0, description="wait until this ledger position is applied")] = None,
+) -> dict[str, Any]:
     if after_position is not None:
         app.runner.wait_for(after_position, timeout=5.0)
     row = _visible_order(app, caller, order_id)
@@ -331,12 +457,16 @@ def get_order(order_id: str, app: App, caller: Caller, response: Response,
 
 @router.get("", summary="Orders, filtered by organisation, status and lateness")
 def list_orders(
-    app: App, caller: Caller,
+    app: App,
+    caller: Caller,
     client_org: Annotated[str | None, Query(max_length=16)] = None,
-    status: Annotated[Literal["placed", "awarded", "partially_delivered", "delivered", "cancelled", "closed"] | None,
-                      Query()] = None,
-    late: Annotated[Literal["on_time", "at_risk", "late", "true", "false"] | None,
-                    Query(description="true: late only; false: not late; or a lateness value")] = None,
+    status: Annotated[
+        Literal["placed", "awarded", "partially_delivered", "delivered", "cancelled", "closed"] | None, Query()
+    ] = None,
+    late: Annotated[
+        Literal["on_time", "at_risk", "late", "true", "false"] | None,
+        Query(description="true: late only; false: not late; or a lateness value"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
@@ -361,6 +491,5 @@ def list_orders(
         views = [v for v in views if v["lateness"] != "late"]
     elif late in ("on_time", "at_risk"):
         views = [v for v in views if v["lateness"] == late]
-    page = views[offset:offset + limit]
-    return {"orders": page, "count": len(views),
-            "next_offset": offset + limit if offset + limit < len(views) else None}
+    page = views[offset : offset + limit]
+    return {"orders": page, "count": len(views), "next_offset": offset + limit if offset + limit < len(views) else None}

@@ -16,10 +16,18 @@ from events.ledger import LedgerUnavailable
 log = logging.getLogger("orderledger.api")
 MEDIA_TYPE = "application/problem+json"
 _TITLES = {
-    400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-    405: "Method not allowed", 409: "Conflict", 413: "Request body too large",
-    415: "Unsupported media type", 422: "Unprocessable request", 429: "Too many requests",
-    500: "Internal error", 503: "Service unavailable",
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Unprocessable request",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
 }
 
 
@@ -29,10 +37,22 @@ class Problem(Exception):
         self.status, self.code, self.detail, self.extra = status, code, detail, extra
 
 
-def problem_response(status: int, code: str, detail: str, instance: str | None = None,
-                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body = {"type": f"urn:orderledger:problem:{code}", "title": _TITLES.get(status, "Error"),
-            "status": status, "detail": detail, "code": code, **extra}
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": f"urn:orderledger:problem:{code}",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
     if instance:
         body["instance"] = instance
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
@@ -49,30 +69,39 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(LedgerUnavailable)
     async def _unavailable(request: Request, exc: LedgerUnavailable) -> JSONResponse:
-        return problem_response(503, "ledger_unavailable", "the ledger cannot be reached just now; retry shortly",
-                                request.url.path, headers={"Retry-After": "2"})
+        return problem_response(
+            503,
+            "ledger_unavailable",
+            "the ledger cannot be reached just now; retry shortly",
+            request.url.path,
+            headers={"Retry-After": "2"},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [_error(e) for e in exc.errors()]
         if any(e["type"] == "json_invalid" for e in exc.errors()):
-            return problem_response(400, "malformed_json", "the request body is not valid JSON",
-                                    request.url.path, errors=errors)
+            return problem_response(
+                400, "malformed_json", "the request body is not valid JSON", request.url.path, errors=errors
+            )
         fields = ", ".join(e["field"] for e in errors[:5])
-        return problem_response(422, "invalid_request", f"the request has invalid fields: {fields}",
-                                request.url.path, errors=errors)
+        return problem_response(
+            422, "invalid_request", f"the request has invalid fields: {fields}", request.url.path, errors=errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
-        return problem_response(exc.status_code, code, str(exc.detail), request.url.path,
-                                headers=getattr(exc, "headers", None))
+        return problem_response(
+            exc.status_code, code, str(exc.detail), request.url.path, headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem_response(500, "internal_error", "an unexpected error occurred; it has been logged",
-                                request.url.path)
+        return problem_response(
+            500, "internal_error", "an unexpected error occurred; it has been logged", request.url.path
+        )
 
 
 def _error(error: Any) -> dict[str, str]:

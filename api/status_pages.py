@@ -29,9 +29,16 @@ def _page(request: Request, name: str, lang: str | None, status_code: int = 200,
     other = "fr" if language == "en" else "en"
     query = {k: v for k, v in request.query_params.items() if k != "lang"} | {"lang": other}
     return templates.TemplateResponse(
-        request, name, {"lang": language, "t": translator(language),
-                        "switch_url": f"{request.url.path}?{urlencode(query)}", **context},
-        status_code=status_code, headers={"Content-Language": language},
+        request,
+        name,
+        {
+            "lang": language,
+            "t": translator(language),
+            "switch_url": f"{request.url.path}?{urlencode(query)}",
+            **context,
+        },
+        status_code=status_code,
+        headers={"Content-Language": language},
     )
 
 
@@ -59,9 +66,12 @@ def _timeline_entry(entry: TimelineEntry, t: Any) -> dict[str, str]:
         note = t("new_date", day=details.get("agreed_delivery_date"))
     elif entry.type == "OrderCancelled":
         note = t("reason", reason=t("rs_" + str(details.get("reason"))))
-    return {"type": entry.type, "note": note,
-            "day": entry.occurred_at.astimezone(EASTERN).date().isoformat(),
-            "recorded": entry.recorded_at.astimezone(EASTERN).strftime("%Y-%m-%d %H:%M")}
+    return {
+        "type": entry.type,
+        "note": note,
+        "day": entry.occurred_at.astimezone(EASTERN).date().isoformat(),
+        "recorded": entry.recorded_at.astimezone(EASTERN).strftime("%Y-%m-%d %H:%M"),
+    }
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
@@ -73,7 +83,11 @@ def order_page(request: Request, order_id: str, app: App, lang: Lang = None) -> 
     t = translator(language)
     today = app.clock().astimezone(EASTERN).date()
     return _page(
-        request, "order.html", lang, order=row, lateness=lateness(row, today),
+        request,
+        "order.html",
+        lang,
+        order=row,
+        lateness=lateness(row, today),
         placed_on=row.placed_at.astimezone(EASTERN).date().isoformat(),
         descriptions={line.sku: line.description for line in row.lines},
         timeline=[_timeline_entry(e, t) for e in row.timeline],
@@ -81,8 +95,12 @@ def order_page(request: Request, order_id: str, app: App, lang: Lang = None) -> 
 
 
 @router.get("/weekly", response_class=HTMLResponse)
-def weekly(request: Request, app: App, lang: Lang = None,
-           org: Annotated[str, Query(max_length=16, pattern="^[A-Z0-9-]*$")] = "") -> HTMLResponse:
+def weekly(
+    request: Request,
+    app: App,
+    lang: Lang = None,
+    org: Annotated[str, Query(max_length=16, pattern="^[A-Z0-9-]*$")] = "",
+) -> HTMLResponse:
     now = app.clock()
     today = now.astimezone(EASTERN).date()
     since = (now - timedelta(days=7)).astimezone(ZoneInfo("UTC")).isoformat()
@@ -92,11 +110,17 @@ def weekly(request: Request, app: App, lang: Lang = None,
         params.append(org)
     rows = app.projections.query(ORDER_STATUS, where, tuple(params), order_by="last_changed_at DESC", limit=2000)
     organisations = [r[0] for r in app.projections.distinct(ORDER_STATUS, "client_org")]
-    orders = [{
-        "order_id": r.order_id, "client_org": r.client_org, "status": r.status,
-        "expected": r.agreed_delivery_date.isoformat() if r.agreed_delivery_date else None,
-        "lateness": lateness(r, today),
-        "changed": r.last_changed_at.astimezone(EASTERN).date().isoformat(),
-    } for r in rows]
-    return _page(request, "weekly.html", lang, orders=orders, organisations=organisations, org=org,
-                 today=today.isoformat())
+    orders = [
+        {
+            "order_id": r.order_id,
+            "client_org": r.client_org,
+            "status": r.status,
+            "expected": r.agreed_delivery_date.isoformat() if r.agreed_delivery_date else None,
+            "lateness": lateness(r, today),
+            "changed": r.last_changed_at.astimezone(EASTERN).date().isoformat(),
+        }
+        for r in rows
+    ]
+    return _page(
+        request, "weekly.html", lang, orders=orders, organisations=organisations, org=org, today=today.isoformat()
+    )

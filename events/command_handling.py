@@ -22,16 +22,24 @@ from events.ledger import (
     StreamVersionConflict,
 )
 from events.model import Fact
-from events.orders import OrderCommand, OrderEvent, PlaceOrder
 from events.ordering import Order, decide, evolve
+from events.orders import OrderCommand, OrderEvent, PlaceOrder
 from events.rates import RateBook
 
 EASTERN = ZoneInfo("America/Toronto")
 RETRIES_ON_CONFLICT = 5
 # Which payload field holds the business date of each date-only fact.
 _BUSINESS_DATE_FIELDS = (
-    "priced_on", "amended_on", "assessed_on", "approved_on", "awarded_on", "agreed_on",
-    "delivered_on", "applied_on", "cancelled_on", "closed_on",
+    "priced_on",
+    "amended_on",
+    "assessed_on",
+    "approved_on",
+    "awarded_on",
+    "agreed_on",
+    "delivered_on",
+    "applied_on",
+    "cancelled_on",
+    "closed_on",
 )
 
 
@@ -59,8 +67,7 @@ class CommandResult(Fact):
 class OrderDesk:
     """The one place order commands are carried out, whatever the ledger adapter."""
 
-    def __init__(self, ledger: Ledger, rates: RateBook,
-                 new_id: Callable[[], uuid.UUID] = uuid.uuid4) -> None:
+    def __init__(self, ledger: Ledger, rates: RateBook, new_id: Callable[[], uuid.UUID] = uuid.uuid4) -> None:
         self.ledger = ledger
         self.rates = rates
         self.new_id = new_id
@@ -124,11 +131,13 @@ class OrderDesk:
 
     # ------------------------------------------------------------ internals
 
-    def _append(self, stream_id: str, version: int, events: list[OrderEvent],
-                context: CommandContext) -> CommandResult:
+    def _append(self, stream_id: str, version: int, events: list[OrderEvent], context: CommandContext) -> CommandResult:
         new = [self._envelope(event, context) for event in events]
-        command = (CommandRecord(key=context.idempotency_key, request_hash=context.request_hash)
-                   if context.idempotency_key else None)
+        command = (
+            CommandRecord(key=context.idempotency_key, request_hash=context.request_hash)
+            if context.idempotency_key
+            else None
+        )
         result = self.ledger.append(stream_id, version, new, command)
         return _result(result, tuple(e.type for e in events))
 
@@ -157,7 +166,10 @@ class OrderDesk:
                 "this Idempotency-Key was already used with a different request; use a new key",
             )
         first = outcome.results[0]
-        types = tuple(e.type for e in self.ledger.read_all(first.first_position - 1, first.last_position - first.first_position + 1))
+        types = tuple(
+            e.type
+            for e in self.ledger.read_all(first.first_position - 1, first.last_position - first.first_position + 1)
+        )
         return _result(first, types, replayed=True)
 
     def _replay_or_fail(self, context: CommandContext) -> CommandResult:
@@ -168,9 +180,14 @@ class OrderDesk:
 
 
 def _result(result: AppendResult, types: tuple[str, ...], replayed: bool = False) -> CommandResult:
-    return CommandResult(stream_id=result.stream_id, stream_version=result.stream_version,
-                         first_position=result.first_position, last_position=result.last_position,
-                         event_types=types, replayed=replayed)
+    return CommandResult(
+        stream_id=result.stream_id,
+        stream_version=result.stream_version,
+        first_position=result.first_position,
+        last_position=result.last_position,
+        event_types=types,
+        replayed=replayed,
+    )
 
 
 def business_time(event: Any, now: datetime) -> datetime:

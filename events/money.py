@@ -29,12 +29,9 @@ def _parser(pattern: re.Pattern[str], what: str) -> BeforeValidator:
         elif isinstance(value, str):
             text = value.strip()
         else:
-            raise ValueError(f"{what} must be a decimal string such as \"1234.50\", not a number")
+            raise ValueError(f'{what} must be a decimal string such as "1234.50", not a number')
         if not pattern.match(text):
-            raise ValueError(
-                f"{what} must be a non-negative decimal string such as \"1234.50\""
-                f" (got {text[:40]!r})"
-            )
+            raise ValueError(f'{what} must be a non-negative decimal string such as "1234.50" (got {text[:40]!r})')
         try:
             return Decimal(text)
         except InvalidOperation as exc:  # pragma: no cover - the pattern already guards it

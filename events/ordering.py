@@ -94,11 +94,7 @@ class Order(Fact):
 
     @property
     def unpriced_skus(self) -> list[str]:
-        return [
-            line.sku
-            for line in self.lines
-            if not line.standing_offer_item and line.sku not in self.priced_skus
-        ]
+        return [line.sku for line in self.lines if not line.standing_offer_item and line.sku not in self.priced_skus]
 
 
 # ---------------------------------------------------------------- decide
@@ -175,9 +171,7 @@ def _place(command: PlaceOrder, rates: RateBook) -> OrderPlaced:
                 " the consequences for the department, any duty to accommodate",
             )
         if not (command.supplier_quote or "").strip():
-            raise CommandRejected(
-                "supplier_quote_required", "a time-sensitive order needs a valid supplier quote"
-            )
+            raise CommandRejected("supplier_quote_required", "a time-sensitive order needs a valid supplier quote")
     locations = _allocate(command.lines, command.delivery_locations)
     placed_on = command.placed_at.astimezone(EASTERN).date()
     pricing = price_order(command.lines, locations, command.client_tax_status, placed_on, rates)
@@ -200,9 +194,7 @@ def _place(command: PlaceOrder, rates: RateBook) -> OrderPlaced:
         supplier_quote=command.supplier_quote,
         financial_reference=command.financial_reference,
         section32_amount=command.section32_amount,
-        lines=tuple(
-            line.model_copy(update={"standing_offer": None, "supplier": None}) for line in command.lines
-        ),
+        lines=tuple(line.model_copy(update={"standing_offer": None, "supplier": None}) for line in command.lines),
         delivery_locations=locations,
         pricing=pricing,
         review_flags=tuple(flags),
@@ -246,13 +238,11 @@ def _non_standing_offer_items(lines: Iterable[OrderLine]) -> None:
         if line.unit_price != ZERO:
             raise CommandRejected(
                 "non_standing_offer_price",
-                f"{line.sku} is priced by the procurement officer: send unit_price \"0.00\" or leave it out",
+                f'{line.sku} is priced by the procurement officer: send unit_price "0.00" or leave it out',
             )
 
 
-def _allocate(
-    lines: tuple[OrderLine, ...], locations: tuple[DeliveryLocation, ...]
-) -> tuple[DeliveryLocation, ...]:
+def _allocate(lines: tuple[OrderLine, ...], locations: tuple[DeliveryLocation, ...]) -> tuple[DeliveryLocation, ...]:
     """Check each line's quantity is split exactly over the locations (one location: all of it)."""
     if len(locations) == 1 and not locations[0].quantities:
         return (locations[0].model_copy(update={"quantities": {line.sku: line.quantity for line in lines}}),)
@@ -267,7 +257,9 @@ def _allocate(
     for location in locations:
         for sku, quantity in location.quantities.items():
             if sku not in ordered:
-                raise CommandRejected("unknown_sku", f"delivery location {location.address} names {sku}, which is not on the order")
+                raise CommandRejected(
+                    "unknown_sku", f"delivery location {location.address} names {sku}, which is not on the order"
+                )
             allocated[sku] = allocated.get(sku, 0) + quantity
     for sku, quantity in ordered.items():
         if allocated.get(sku, 0) != quantity:
@@ -317,8 +309,11 @@ def _price(command: PriceNonStandingOfferLine, order: Order, rates: RateBook) ->
     processing: Processing = "broker" if pricing.totals.total > DELEGATED_LIMIT else order.processing
     _limits(pricing, processing, order.section32_amount)
     return NonStandingOfferLinePriced(
-        sku=command.sku, unit_price=command.unit_price, priced_on=command.priced_on,
-        pricing=pricing, processing=processing,
+        sku=command.sku,
+        unit_price=command.unit_price,
+        priced_on=command.priced_on,
+        pricing=pricing,
+        processing=processing,
     )
 
 
@@ -389,7 +384,9 @@ def _revise_delivery_date(command: ReviseDeliveryDate, order: Order) -> Delivery
     assert order.awarded_on is not None and order.agreed_delivery_date is not None
     if order.fully_delivered:
         raise CommandRejected("order_fully_delivered", "the order is fully delivered")
-    _not_before(command.agreed_on, order.awarded_on, "agreed_on", "the award (a new date is agreed in writing after award)")
+    _not_before(
+        command.agreed_on, order.awarded_on, "agreed_on", "the award (a new date is agreed in writing after award)"
+    )
     _not_before(command.agreed_delivery_date, order.awarded_on, "agreed_delivery_date", "the award")
     if command.agreed_delivery_date == order.agreed_delivery_date:
         raise CommandRejected("same_delivery_date", "that is already the agreed delivery date")
@@ -425,10 +422,17 @@ def _deliver(command: RecordDelivery, order: Order) -> DeliveryRecorded:
                 f"{sku}: {ordered[sku]} ordered for this location, {already.get(sku, 0)} already"
                 f" delivered, {quantity} more is too many",
             )
-    after = evolve(order, DeliveryRecorded(
-        delivered_on=command.delivered_on, location=index, province=command.province,
-        address=order.locations[index].address, quantities=command.quantities, fully_delivered=False,
-    ))
+    after = evolve(
+        order,
+        DeliveryRecorded(
+            delivered_on=command.delivered_on,
+            location=index,
+            province=command.province,
+            address=order.locations[index].address,
+            quantities=command.quantities,
+            fully_delivered=False,
+        ),
+    )
     return DeliveryRecorded(
         delivered_on=command.delivered_on,
         location=index,
@@ -448,7 +452,8 @@ def _rebate(command: ApplyLateDeliveryRebate, order: Order) -> LateDeliveryRebat
     if not (order.late_delivery_seen or late_now):
         raise CommandRejected(
             "not_late",
-            f"nothing was delivered after the agreed date {order.agreed_delivery_date}: no late-delivery rebate applies",
+            f"nothing was delivered after the agreed date {order.agreed_delivery_date}:"
+            " no late-delivery rebate applies",
         )
     if order.rebates + command.amount > order.pricing.totals.total:
         raise CommandRejected(
@@ -488,7 +493,9 @@ def _cancel(command: CancelOrder, order: Order) -> OrderCancelled:
             403,
         )
     return OrderCancelled(
-        reason=command.reason, cancelled_on=command.cancelled_on, note=command.note,
+        reason=command.reason,
+        cancelled_on=command.cancelled_on,
+        note=command.note,
         requested_by=command.requested_by,
     )
 
@@ -534,12 +541,14 @@ def evolve(order: Order | None, event: OrderEvent) -> Order:
         raise ValueError(f"{event.type} before OrderPlaced")
     match event:
         case NonStandingOfferLinePriced():
-            return order.model_copy(update={
-                "lines": reprice_line(order.lines, event.sku, event.unit_price),
-                "pricing": event.pricing,
-                "processing": event.processing,
-                "priced_skus": order.priced_skus | {event.sku},
-            })
+            return order.model_copy(
+                update={
+                    "lines": reprice_line(order.lines, event.sku, event.unit_price),
+                    "pricing": event.pricing,
+                    "processing": event.processing,
+                    "priced_skus": order.priced_skus | {event.sku},
+                }
+            )
         case Section32Amended():
             return order.model_copy(update={"section32_amount": event.section32_amount})
         case SecurityAssessmentRecorded():
@@ -547,10 +556,13 @@ def evolve(order: Order | None, event: OrderEvent) -> Order:
         case SecurityRiskApproved():
             return order.model_copy(update={"security_approvals": order.security_approvals | {event.authority}})
         case CallUpAwarded():
-            return order.model_copy(update={
-                "status": "awarded", "awarded_on": event.awarded_on,
-                "agreed_delivery_date": event.agreed_delivery_date,
-            })
+            return order.model_copy(
+                update={
+                    "status": "awarded",
+                    "awarded_on": event.awarded_on,
+                    "agreed_delivery_date": event.agreed_delivery_date,
+                }
+            )
         case DeliveryDateRevised():
             return order.model_copy(update={"agreed_delivery_date": event.agreed_delivery_date})
         case DeliveryRecorded():
@@ -559,10 +571,13 @@ def evolve(order: Order | None, event: OrderEvent) -> Order:
             for sku, quantity in event.quantities.items():
                 at[sku] = at.get(sku, 0) + quantity
             late = order.agreed_delivery_date is not None and event.delivered_on > order.agreed_delivery_date
-            after = order.model_copy(update={
-                "delivered": delivered, "last_delivery_on": event.delivered_on,
-                "late_delivery_seen": order.late_delivery_seen or late,
-            })
+            after = order.model_copy(
+                update={
+                    "delivered": delivered,
+                    "last_delivery_on": event.delivered_on,
+                    "late_delivery_seen": order.late_delivery_seen or late,
+                }
+            )
             status = "delivered" if after.fully_delivered else "partially_delivered"
             return after.model_copy(update={"status": status})
         case LateDeliveryRebateApplied():

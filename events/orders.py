@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
@@ -28,7 +28,7 @@ Risk = Literal["low", "medium", "high"]
 # Seed 000: a medium-risk result needs the approval of CSE and of SSC's security office, then
 # the sign-off of the registered technical authority, before any contract is issued.
 SecurityAuthority = Literal["cse", "ssc_security", "technical_authority"]
-SECURITY_AUTHORITIES: tuple[str, ...] = SecurityAuthority.__args__
+SECURITY_AUTHORITIES: tuple[str, ...] = get_args(SecurityAuthority)
 CancellationReason = Literal["client_request", "late_delivery", "missing_justification", "other"]
 Requester = Literal["broker", "client"]
 

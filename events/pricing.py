@@ -67,7 +67,4 @@ def _totals(priced: Sequence[PricedLine]) -> OrderTotals:
 
 def reprice_line(lines: Sequence[OrderLine], sku: str, unit_price: Decimal) -> tuple[OrderLine, ...]:
     """The order's lines with one line's unit price set (the procurement officer's pricing)."""
-    return tuple(
-        line.model_copy(update={"unit_price": unit_price}) if line.sku == sku else line
-        for line in lines
-    )
+    return tuple(line.model_copy(update={"unit_price": unit_price}) if line.sku == sku else line for line in lines)

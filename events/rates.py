@@ -7,12 +7,12 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
 Province = Literal["AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"]
-PROVINCES: tuple[str, ...] = Province.__args__
+PROVINCES: tuple[str, ...] = get_args(Province)
 # What kind of public body the client is decides which taxes it pays: federal departments and
 # agencies pay GST/HST but not the provincial QST/PST/RST; other bodies pay every component.
 TaxStatus = Literal["federal", "crown_corporation", "other"]
@@ -52,9 +52,7 @@ class RateBook(BaseModel):
         return {
             row.component: row.rate
             for row in self.sales_taxes
-            if row.province == province
-            and row.in_force(day)
-            and status not in row.exempt_tax_statuses
+            if row.province == province and row.in_force(day) and status not in row.exempt_tax_statuses
         }
 
     def handling_fee(self, province: str, category: str, day: date) -> Decimal:

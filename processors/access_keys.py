@@ -78,10 +78,14 @@ class SqliteKeyStore:
         parts = presented.split("_", 2)
         if len(parts) != 3 or parts[0] != "olk":
             return None
-        row = self._db().execute(
-            "SELECT secret_sha256, role, label FROM api_keys WHERE key_id = ? AND revoked_at IS NULL",
-            (parts[1],),
-        ).fetchone()
+        row = (
+            self._db()
+            .execute(
+                "SELECT secret_sha256, role, label FROM api_keys WHERE key_id = ? AND revoked_at IS NULL",
+                (parts[1],),
+            )
+            .fetchone()
+        )
         if row is None or not hmac.compare_digest(row[0], _digest(parts[2])):
             return None
         return Principal(key_id=parts[1], role=row[1], label=row[2])
@@ -94,8 +98,11 @@ class SqliteKeyStore:
         return cursor.rowcount == 1
 
     def list(self) -> list[dict[str, str | None]]:
-        rows = self._db().execute(
-            "SELECT key_id, role, label, created_at, revoked_at FROM api_keys ORDER BY created_at").fetchall()
+        rows = (
+            self._db()
+            .execute("SELECT key_id, role, label, created_at, revoked_at FROM api_keys ORDER BY created_at")
+            .fetchall()
+        )
         return [dict(zip(("key_id", "role", "label", "created_at", "revoked_at"), r, strict=True)) for r in rows]
 
 

@@ -17,8 +17,14 @@ log = logging.getLogger("orderledger.runner")
 class EmbeddedRunner:
     """Applies every projection handler by ledger position; wakes on `notify()` or every poll."""
 
-    def __init__(self, ledger: Ledger, store: SqliteProjectionStore,
-                 projections: list[Projection[Any]], batch: int = 1000, poll_seconds: float = 0.25) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        store: SqliteProjectionStore,
+        projections: list[Projection[Any]],
+        batch: int = 1000,
+        poll_seconds: float = 0.25,
+    ) -> None:
         self.ledger = ledger
         self.store = store
         self.projections = projections

@@ -69,41 +69,53 @@ class SqliteProjectionStore:
     def ensure(self, projection: Projection[Any]) -> None:
         with self._transaction() as db:
             self._create(db, projection, "")
-            row = db.execute("SELECT version FROM projection_checkpoints WHERE name = ?",
-                             (projection.name,)).fetchone()
+            row = db.execute("SELECT version FROM projection_checkpoints WHERE name = ?", (projection.name,)).fetchone()
             if row is None:
-                db.execute("INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, 0)",
-                           (projection.name, projection.version))
+                db.execute(
+                    "INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, 0)",
+                    (projection.name, projection.version),
+                )
 
     def _create(self, db: sqlite3.Connection, projection: Projection[Any], suffix: str) -> None:
         table = _table(projection, suffix)
         columns = "".join(f", {name} {kind}" for name, kind in projection.columns.items())
-        db.execute(f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, doc TEXT NOT NULL{columns},"
-                   " position INTEGER NOT NULL)")
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, doc TEXT NOT NULL{columns},"
+            " position INTEGER NOT NULL)"
+        )
         for name in projection.columns:
             db.execute(f"CREATE INDEX IF NOT EXISTS {table}_{name} ON {table} ({name})")
 
     # ------------------------------------------------------------ writes
 
     def checkpoint(self, projection: Projection[Any]) -> int:
-        row = self._connection().execute(
-            "SELECT position FROM projection_checkpoints WHERE name = ?", (projection.name,)).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT position FROM projection_checkpoints WHERE name = ?", (projection.name,))
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     def apply(self, projection: Projection[Any], events: Iterable[RecordedEvent]) -> int:
         """Apply events past the checkpoint; rows and the new checkpoint commit together."""
         with self._transaction() as db:
-            row = db.execute("SELECT position FROM projection_checkpoints WHERE name = ?",
-                             (projection.name,)).fetchone()
+            row = db.execute(
+                "SELECT position FROM projection_checkpoints WHERE name = ?", (projection.name,)
+            ).fetchone()
             checkpoint = int(row[0]) if row else 0
             position = self._apply_rows(db, projection, events, "", checkpoint)
             if position != checkpoint:
-                db.execute("UPDATE projection_checkpoints SET position = ? WHERE name = ?",
-                           (position, projection.name))
+                db.execute("UPDATE projection_checkpoints SET position = ? WHERE name = ?", (position, projection.name))
             return position
 
-    def _apply_rows(self, db: sqlite3.Connection, projection: Projection[Any],
-                    events: Iterable[RecordedEvent], suffix: str, checkpoint: int) -> int:
+    def _apply_rows(
+        self,
+        db: sqlite3.Connection,
+        projection: Projection[Any],
+        events: Iterable[RecordedEvent],
+        suffix: str,
+        checkpoint: int,
+    ) -> int:
         table = _table(projection, suffix)
         rows: dict[str, Any] = {}
         position = checkpoint
@@ -119,8 +131,10 @@ class SqliteProjectionStore:
                 rows[key] = projection.row_model.model_validate_json(found[0]) if found else None
             rows[key] = projection.project(rows[key], event)
         names = list(projection.columns)
-        upsert = (f"INSERT OR REPLACE INTO {table} (key, doc, {', '.join(names)}, position)"
-                  f" VALUES (?, ?, {', '.join('?' * len(names))}, ?)")
+        upsert = (
+            f"INSERT OR REPLACE INTO {table} (key, doc, {', '.join(names)}, position)"
+            f" VALUES (?, ?, {', '.join('?' * len(names))}, ?)"
+        )
         for key, row in rows.items():
             if row is None:
                 db.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
@@ -148,8 +162,10 @@ class SqliteProjectionStore:
                 db.execute(f"DROP INDEX IF EXISTS {_table(projection, shadow)}_{name}")
             db.execute(f"ALTER TABLE {_table(projection, shadow)} RENAME TO {_table(projection)}")
             self._create(db, projection, "")
-            db.execute("INSERT OR REPLACE INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)",
-                       (projection.name, projection.version, position))
+            db.execute(
+                "INSERT OR REPLACE INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)",
+                (projection.name, projection.version, position),
+            )
         return position
 
     def _drop(self, db: sqlite3.Connection, projection: Projection[Any], suffix: str) -> None:
@@ -161,8 +177,15 @@ class SqliteProjectionStore:
         row = self._connection().execute(f"SELECT doc FROM {_table(projection)} WHERE key = ?", (key,)).fetchone()
         return projection.row_model.model_validate_json(row[0]) if row else None
 
-    def query(self, projection: Projection[Any], where: str = "", params: tuple[Any, ...] = (),
-              order_by: str = "key", limit: int = 100, offset: int = 0) -> list[Any]:
+    def query(
+        self,
+        projection: Projection[Any],
+        where: str = "",
+        params: tuple[Any, ...] = (),
+        order_by: str = "key",
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Any]:
         sql = f"SELECT doc FROM {_table(projection)}"
         if where:
             sql += f" WHERE {where}"
@@ -172,11 +195,17 @@ class SqliteProjectionStore:
 
     def dump(self, projection: Projection[Any]) -> list[tuple[str, str]]:
         """Every row as (key, JSON document), in key order: what "identical" is checked on."""
-        return [tuple(r) for r in self._connection().execute(
-            f"SELECT key, doc FROM {_table(projection)} ORDER BY key").fetchall()]
+        return [
+            tuple(r)
+            for r in self._connection().execute(f"SELECT key, doc FROM {_table(projection)} ORDER BY key").fetchall()
+        ]
 
     def distinct(self, projection: Projection[Any], column: str) -> list[tuple[Any]]:
         if column not in projection.columns:
             raise ValueError(f"{column} is not a column of {projection.name}")
-        return [tuple(r) for r in self._connection().execute(
-            f"SELECT DISTINCT {column} FROM {_table(projection)} ORDER BY {column}").fetchall()]
+        return [
+            tuple(r)
+            for r in self._connection()
+            .execute(f"SELECT DISTINCT {column} FROM {_table(projection)} ORDER BY {column}")
+            .fetchall()
+        ]

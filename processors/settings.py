@@ -36,8 +36,7 @@ class Settings(BaseModel):
         return self.data_dir / "projections.db"
 
 
-def load_settings(options: Mapping[str, Any] | None = None,
-                  environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(options: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Options given on the command line win over ORDERLEDGER_* variables, which win over defaults."""
     environ = os.environ if environ is None else environ
     known = set(Settings.model_fields)
@@ -48,8 +47,7 @@ def load_settings(options: Mapping[str, Any] | None = None,
         field = name.removeprefix(PREFIX).lower()
         if field not in known:
             raise SettingsError(
-                f"unknown setting {name}; known settings: "
-                + ", ".join(PREFIX + k.upper() for k in sorted(known))
+                f"unknown setting {name}; known settings: " + ", ".join(PREFIX + k.upper() for k in sorted(known))
             )
         values[field] = value
     values.update({k: v for k, v in (options or {}).items() if v is not None})

@@ -41,7 +41,12 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
     runner = EmbeddedRunner(ledger, store, list(PROJECTIONS.values()))
     rates = bundled_rate_book()
     return Orderledger(
-        settings=settings, ledger=ledger, projections=store, runner=runner,
-        desk=OrderDesk(ledger, rates), keys=SqliteKeyStore(settings.ledger_path),
-        rates=rates, clock=clock,
+        settings=settings,
+        ledger=ledger,
+        projections=store,
+        runner=runner,
+        desk=OrderDesk(ledger, rates),
+        keys=SqliteKeyStore(settings.ledger_path),
+        rates=rates,
+        clock=clock,
     )

@@ -100,13 +100,14 @@ class LedgerUnavailable(Exception):
 
 class Ledger(Protocol):
     def append(
-        self, stream_id: str, expected_version: int, events: list[NewEvent],
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: list[NewEvent],
         command: CommandRecord | None = None,
     ) -> AppendResult: ...
 
-    def append_batch(
-        self, appends: list[StreamAppend], command: CommandRecord | None = None
-    ) -> list[AppendResult]: ...
+    def append_batch(self, appends: list[StreamAppend], command: CommandRecord | None = None) -> list[AppendResult]: ...
 
     def read_stream(self, stream_id: str) -> list[RecordedEvent]: ...
 

@@ -8,9 +8,19 @@ from typing import Any
 
 GENESIS_HASH = "0" * 64
 CHAINED_FIELDS = (
-    "position", "event_id", "type", "schema_version", "stream_id", "stream_type",
-    "stream_version", "occurred_at", "recorded_at", "actor", "correlation_id",
-    "causation_id", "data",
+    "position",
+    "event_id",
+    "type",
+    "schema_version",
+    "stream_id",
+    "stream_type",
+    "stream_version",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "correlation_id",
+    "causation_id",
+    "data",
 )
 
 

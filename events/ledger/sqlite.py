@@ -120,20 +120,23 @@ class SqliteLedger:
     # ------------------------------------------------------------ appends
 
     def append(
-        self, stream_id: str, expected_version: int, events: list[NewEvent],
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: list[NewEvent],
         command: CommandRecord | None = None,
     ) -> AppendResult:
-        return self.append_batch([StreamAppend(stream_id=stream_id, expected_version=expected_version,
-                                               events=tuple(events))], command)[0]
+        return self.append_batch(
+            [StreamAppend(stream_id=stream_id, expected_version=expected_version, events=tuple(events))], command
+        )[0]
 
-    def append_batch(
-        self, appends: list[StreamAppend], command: CommandRecord | None = None
-    ) -> list[AppendResult]:
+    def append_batch(self, appends: list[StreamAppend], command: CommandRecord | None = None) -> list[AppendResult]:
         """All the appends or none: one transaction, one writer, positions without gaps."""
         with self._write() as db:
-            if command is not None and db.execute(
-                "SELECT 1 FROM ledger_commands WHERE key = ?", (command.key,)
-            ).fetchone():
+            if (
+                command is not None
+                and db.execute("SELECT 1 FROM ledger_commands WHERE key = ?", (command.key,)).fetchone()
+            ):
                 raise DuplicateCommand(command.key)
             head = db.execute("SELECT position, hash FROM ledger_events ORDER BY position DESC LIMIT 1").fetchone()
             position, prev_hash = head if head else (0, GENESIS_HASH)
@@ -160,29 +163,42 @@ class SqliteLedger:
                     prev_hash = digest
                 db.executemany(f"INSERT INTO ledger_events ({_COLUMNS}) VALUES ({', '.join('?' * 15)})", rows)
                 versions[append.stream_id] = version
-                results.append(AppendResult(stream_id=append.stream_id, stream_version=version,
-                                            first_position=first, last_position=position))
+                results.append(
+                    AppendResult(
+                        stream_id=append.stream_id, stream_version=version, first_position=first, last_position=position
+                    )
+                )
             if command is not None:
                 db.execute(
                     "INSERT INTO ledger_commands (key, request_hash, results, recorded_at) VALUES (?, ?, ?, ?)",
-                    (command.key, command.request_hash,
-                     json.dumps([r.model_dump(mode="json") for r in results]), recorded_at),
+                    (
+                        command.key,
+                        command.request_hash,
+                        json.dumps([r.model_dump(mode="json") for r in results]),
+                        recorded_at,
+                    ),
                 )
             return results
 
     # ------------------------------------------------------------ reads
 
     def read_stream(self, stream_id: str) -> list[RecordedEvent]:
-        rows = self._connection().execute(
-            f"SELECT {_COLUMNS} FROM ledger_events WHERE stream_id = ? ORDER BY stream_version", (stream_id,)
-        ).fetchall()
+        rows = (
+            self._connection()
+            .execute(f"SELECT {_COLUMNS} FROM ledger_events WHERE stream_id = ? ORDER BY stream_version", (stream_id,))
+            .fetchall()
+        )
         return [_recorded(row) for row in rows]
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
-        rows = self._connection().execute(
-            f"SELECT {_COLUMNS} FROM ledger_events WHERE position > ? ORDER BY position LIMIT ?",
-            (after_position, limit),
-        ).fetchall()
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM ledger_events WHERE position > ? ORDER BY position LIMIT ?",
+                (after_position, limit),
+            )
+            .fetchall()
+        )
         return [_recorded(row) for row in rows]
 
     def head(self) -> int:
@@ -190,20 +206,27 @@ class SqliteLedger:
         return int(row[0] or 0)
 
     def find_command(self, key: str) -> CommandOutcome | None:
-        row = self._connection().execute(
-            "SELECT request_hash, results FROM ledger_commands WHERE key = ?", (key,)
-        ).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT request_hash, results FROM ledger_commands WHERE key = ?", (key,))
+            .fetchone()
+        )
         if row is None:
             return None
-        return CommandOutcome(key=key, request_hash=row[0],
-                              results=tuple(AppendResult(**r) for r in json.loads(row[1])))
+        return CommandOutcome(
+            key=key, request_hash=row[0], results=tuple(AppendResult(**r) for r in json.loads(row[1]))
+        )
 
     def last_stream_id(self, prefix: str) -> str | None:
-        row = self._connection().execute(
-            "SELECT MAX(stream_id) FROM ledger_events WHERE stream_id >= ? AND stream_id < ?",
-            (prefix, prefix + "\uffff"),
-        ).fetchone()
-        return row[0]
+        row = (
+            self._connection()
+            .execute(
+                "SELECT MAX(stream_id) FROM ledger_events WHERE stream_id >= ? AND stream_id < ?",
+                (prefix, prefix + "\uffff"),
+            )
+            .fetchone()
+        )
+        return str(row[0]) if row[0] is not None else None
 
     def verify(self) -> VerifyReport:
         """Walk the chain from position 1; name the first position whose row does not hold."""
@@ -215,20 +238,33 @@ class SqliteLedger:
             fields = dict(zip(_COLUMNS.replace(" ", "").split(","), row, strict=True))
             position = fields["position"]
             if position != expected_position:
-                return VerifyReport(ok=False, checked=expected_position - 1, first_bad_position=expected_position,
-                                    reason=f"position {expected_position} is missing (next is {position})")
+                return VerifyReport(
+                    ok=False,
+                    checked=expected_position - 1,
+                    first_bad_position=expected_position,
+                    reason=f"position {expected_position} is missing (next is {position})",
+                )
             if fields["prev_hash"] != prev_hash:
-                return VerifyReport(ok=False, checked=position - 1, first_bad_position=position,
-                                    reason="prev_hash does not match the hash of the event before")
+                return VerifyReport(
+                    ok=False,
+                    checked=position - 1,
+                    first_bad_position=position,
+                    reason="prev_hash does not match the hash of the event before",
+                )
             try:
                 fields["data"] = json.loads(fields["data"])
                 digest = event_hash(prev_hash, fields)
             except (ValueError, TypeError) as exc:
-                return VerifyReport(ok=False, checked=position - 1, first_bad_position=position,
-                                    reason=f"row cannot be read: {exc}")
+                return VerifyReport(
+                    ok=False, checked=position - 1, first_bad_position=position, reason=f"row cannot be read: {exc}"
+                )
             if digest != fields["hash"]:
-                return VerifyReport(ok=False, checked=position - 1, first_bad_position=position,
-                                    reason="content does not match its hash (the row was changed)")
+                return VerifyReport(
+                    ok=False,
+                    checked=position - 1,
+                    first_bad_position=position,
+                    reason="content does not match its hash (the row was changed)",
+                )
             prev_hash = fields["hash"]
         return VerifyReport(ok=True, checked=expected_position)
 
@@ -256,12 +292,37 @@ def _row_values(fields: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _recorded(row: tuple[Any, ...]) -> RecordedEvent:
-    (position, event_id, type_, schema_version, stream_id, stream_type, stream_version,
-     occurred_at, recorded_at, actor, correlation_id, causation_id, data, prev_hash, digest) = row
+    (
+        position,
+        event_id,
+        type_,
+        schema_version,
+        stream_id,
+        stream_type,
+        stream_version,
+        occurred_at,
+        recorded_at,
+        actor,
+        correlation_id,
+        causation_id,
+        data,
+        prev_hash,
+        digest,
+    ) = row
     return RecordedEvent(
-        position=position, event_id=event_id, type=type_, schema_version=schema_version,
-        stream_id=stream_id, stream_type=stream_type, stream_version=stream_version,
-        occurred_at=datetime.fromisoformat(occurred_at), recorded_at=datetime.fromisoformat(recorded_at),
-        actor=actor, correlation_id=correlation_id, causation_id=causation_id,
-        data=json.loads(data), prev_hash=prev_hash, hash=digest,
+        position=position,
+        event_id=event_id,
+        type=type_,
+        schema_version=schema_version,
+        stream_id=stream_id,
+        stream_type=stream_type,
+        stream_version=stream_version,
+        occurred_at=datetime.fromisoformat(occurred_at),
+        recorded_at=datetime.fromisoformat(recorded_at),
+        actor=actor,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        data=json.loads(data),
+        prev_hash=prev_hash,
+        hash=digest,
     )

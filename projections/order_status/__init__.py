@@ -132,37 +132,61 @@ def project(row: OrderStatus | None, recorded: RecordedEvent) -> OrderStatus | N
     else:
         row = _apply(row, event)
     entry = TimelineEntry(
-        position=recorded.position, stream_version=recorded.stream_version, type=recorded.type,
-        occurred_at=recorded.occurred_at, recorded_at=recorded.recorded_at, details=_details(event),
+        position=recorded.position,
+        stream_version=recorded.stream_version,
+        type=recorded.type,
+        occurred_at=recorded.occurred_at,
+        recorded_at=recorded.recorded_at,
+        details=_details(event),
     )
-    return row.model_copy(update={
-        "timeline": (*row.timeline, entry),
-        "last_changed_at": max(row.last_changed_at, recorded.occurred_at),
-        "stream_version": recorded.stream_version,
-        "position": recorded.position,
-    })
+    return row.model_copy(
+        update={
+            "timeline": (*row.timeline, entry),
+            "last_changed_at": max(row.last_changed_at, recorded.occurred_at),
+            "stream_version": recorded.stream_version,
+            "position": recorded.position,
+        }
+    )
 
 
 def _placed(event: OrderPlaced, recorded: RecordedEvent) -> OrderStatus:
     return OrderStatus(
-        order_id=event.order_id, client_org=event.client_org, status="placed",
-        standing_offer=event.standing_offer, supplier=event.supplier, processing=event.processing,
-        urgency=event.urgency, requester=event.requester, financial_reference=event.financial_reference,
-        section32_amount=event.section32_amount, currency=event.currency, placed_at=recorded.occurred_at,
+        order_id=event.order_id,
+        client_org=event.client_org,
+        status="placed",
+        standing_offer=event.standing_offer,
+        supplier=event.supplier,
+        processing=event.processing,
+        urgency=event.urgency,
+        requester=event.requester,
+        financial_reference=event.financial_reference,
+        section32_amount=event.section32_amount,
+        currency=event.currency,
+        placed_at=recorded.occurred_at,
         lines=tuple(
-            LineStatus(sku=line.sku, description=line.description, category=line.category,
-                       standing_offer_item=line.standing_offer_item, quantity=line.quantity, delivered=0,
-                       unit_price=line.unit_price, priced=line.standing_offer_item)
+            LineStatus(
+                sku=line.sku,
+                description=line.description,
+                category=line.category,
+                standing_offer_item=line.standing_offer_item,
+                quantity=line.quantity,
+                delivered=0,
+                unit_price=line.unit_price,
+                priced=line.standing_offer_item,
+            )
             for line in event.lines
         ),
         locations=tuple(
-            LocationStatus(province=loc.province, address=loc.address, ordered=dict(loc.quantities),
-                           delivered={}, complete=False)
+            LocationStatus(
+                province=loc.province, address=loc.address, ordered=dict(loc.quantities), delivered={}, complete=False
+            )
             for loc in event.delivery_locations
         ),
         totals=_totals(event.pricing, ZERO),
         review_flags=event.review_flags,
-        last_changed_at=recorded.occurred_at, stream_version=0, position=0,
+        last_changed_at=recorded.occurred_at,
+        stream_version=0,
+        position=0,
     )
 
 
@@ -176,10 +200,17 @@ def _apply(row: OrderStatus, event: Any) -> OrderStatus:
         case NonStandingOfferLinePriced():
             lines = tuple(
                 line.model_copy(update={"unit_price": event.unit_price, "priced": True})
-                if line.sku == event.sku else line for line in row.lines
+                if line.sku == event.sku
+                else line
+                for line in row.lines
             )
-            return row.model_copy(update={"lines": lines, "totals": _totals(event.pricing, row.totals.rebates),
-                                          "processing": event.processing})
+            return row.model_copy(
+                update={
+                    "lines": lines,
+                    "totals": _totals(event.pricing, row.totals.rebates),
+                    "processing": event.processing,
+                }
+            )
         case Section32Amended():
             return row.model_copy(update={"section32_amount": event.section32_amount})
         case SecurityAssessmentRecorded():
@@ -187,23 +218,37 @@ def _apply(row: OrderStatus, event: Any) -> OrderStatus:
         case SecurityRiskApproved():
             return row.model_copy(update={"security_approvals": (*row.security_approvals, event.authority)})
         case CallUpAwarded():
-            return row.model_copy(update={
-                "status": "awarded", "contract_number": event.contract_number, "awarded_on": event.awarded_on,
-                "agreed_delivery_date": event.agreed_delivery_date,
-                "standard_delivery_date": event.standard_delivery_date,
-            })
+            return row.model_copy(
+                update={
+                    "status": "awarded",
+                    "contract_number": event.contract_number,
+                    "awarded_on": event.awarded_on,
+                    "agreed_delivery_date": event.agreed_delivery_date,
+                    "standard_delivery_date": event.standard_delivery_date,
+                }
+            )
         case DeliveryDateRevised():
-            return row.model_copy(update={"agreed_delivery_date": event.agreed_delivery_date,
-                                          "standard_delivery_date": False})
+            return row.model_copy(
+                update={"agreed_delivery_date": event.agreed_delivery_date, "standard_delivery_date": False}
+            )
         case DeliveryRecorded():
             return _delivered(row, event)
         case LateDeliveryRebateApplied():
-            return row.model_copy(update={"totals": row.totals.model_copy(
-                update={"rebates": row.totals.rebates + event.amount})})
+            return row.model_copy(
+                update={"totals": row.totals.model_copy(update={"rebates": row.totals.rebates + event.amount})}
+            )
         case OrderCancelled():
-            return row.model_copy(update={"status": "cancelled", "cancellation": Cancellation(
-                reason=event.reason, cancelled_on=event.cancelled_on, note=event.note,
-                requested_by=event.requested_by)})
+            return row.model_copy(
+                update={
+                    "status": "cancelled",
+                    "cancellation": Cancellation(
+                        reason=event.reason,
+                        cancelled_on=event.cancelled_on,
+                        note=event.note,
+                        requested_by=event.requested_by,
+                    ),
+                }
+            )
         case OrderClosed():
             return row.model_copy(update={"status": "closed", "closed_on": event.closed_on})
     return row
@@ -218,24 +263,34 @@ def _delivered(row: OrderStatus, event: DeliveryRecorded) -> OrderStatus:
     complete = all(delivered.get(sku, 0) >= q for sku, q in location.ordered.items())
     locations[event.location] = location.model_copy(update={"delivered": delivered, "complete": complete})
     lines = tuple(
-        line.model_copy(update={"delivered": line.delivered + event.quantities.get(line.sku, 0)})
-        for line in row.lines
+        line.model_copy(update={"delivered": line.delivered + event.quantities.get(line.sku, 0)}) for line in row.lines
     )
     late = row.agreed_delivery_date is not None and event.delivered_on > row.agreed_delivery_date
-    return row.model_copy(update={
-        "locations": tuple(locations), "lines": lines, "last_delivery_on": event.delivered_on,
-        "status": "delivered" if event.fully_delivered else "partially_delivered",
-        "delivered_late": row.delivered_late or late,
-    })
+    return row.model_copy(
+        update={
+            "locations": tuple(locations),
+            "lines": lines,
+            "last_delivery_on": event.delivered_on,
+            "status": "delivered" if event.fully_delivered else "partially_delivered",
+            "delivered_late": row.delivered_late or late,
+        }
+    )
 
 
 def _details(event: Any) -> dict[str, Any]:
     """What the timeline says of each event (money amounts only where the event is about money)."""
-    data = event.model_dump(mode="json", exclude={"type", "schema_version", "pricing", "lines",
-                                                  "delivery_locations", "justification", "requester"})
+    data: dict[str, Any] = event.model_dump(
+        mode="json",
+        exclude={"type", "schema_version", "pricing", "lines", "delivery_locations", "justification", "requester"},
+    )
     if isinstance(event, OrderPlaced):
-        return {"locations": len(event.delivery_locations), "lines": len(event.lines),
-                "processing": event.processing, "urgency": event.urgency, "review_flags": list(event.review_flags)}
+        return {
+            "locations": len(event.delivery_locations),
+            "lines": len(event.lines),
+            "processing": event.processing,
+            "urgency": event.urgency,
+            "review_flags": list(event.review_flags),
+        }
     return data
 
 
@@ -271,7 +326,12 @@ ORDER_STATUS = Projection(
     row_model=OrderStatus,
     key=key,
     project=project,
-    columns={"client_org": "TEXT", "status": "TEXT", "agreed_delivery_date": "TEXT",
-             "open_delivery": "INTEGER", "last_changed_at": "TEXT"},
+    columns={
+        "client_org": "TEXT",
+        "status": "TEXT",
+        "agreed_delivery_date": "TEXT",
+        "open_delivery": "INTEGER",
+        "last_changed_at": "TEXT",
+    },
     index=index,
 )

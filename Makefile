@@ -1,0 +1,40 @@
+# orderledger: `make run` starts the ledger with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run test lint typecheck unit system-packages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/orderledger demo --if-empty
+	@printf 'broker API key (shown once): %s\n' "$$($(BIN)/orderledger keys create --role broker --label 'make run' 2>/dev/null)"
+	$(BIN)/orderledger serve --host $(HOST) --port $(PORT)
+
+system-packages:
+	bash deploy/system-packages.sh
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest tests/unit -q
+
+test: install system-packages lint typecheck
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,183 @@
+"""The ledger port's guarantees, run against every adapter (the PostgreSQL one joins in server mode)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from events.ledger import (
+    NO_STREAM,
+    CommandRecord,
+    DuplicateCommand,
+    Ledger,
+    NewEvent,
+    StreamAppend,
+    StreamVersionConflict,
+)
+from events.ledger.chain import GENESIS_HASH
+from events.ledger.sqlite import SqliteLedger
+
+
+def sqlite_ledger(tmp_path: Path) -> SqliteLedger:
+    return SqliteLedger(tmp_path / "ledger.db")
+
+
+ADAPTERS: dict[str, Callable[[Path], Ledger]] = {"sqlite": sqlite_ledger}
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    adapter = ADAPTERS[request.param](tmp_path)
+    yield adapter
+    adapter.close()
+
+
+def fact(n: int = 0, kind: str = "Noted") -> NewEvent:
+    return NewEvent(
+        event_id=uuid.uuid4(),
+        type=kind,
+        schema_version=1,
+        stream_type="test",
+        data={"n": n, "amount": "10.05"},
+        occurred_at=datetime(2026, 11, 2, tzinfo=UTC),
+        actor="test",
+        correlation_id=uuid.uuid4(),
+    )
+
+
+def test_given_a_new_stream_when_events_are_appended_then_versions_and_positions_count_up_without_gaps(ledger):
+    # When
+    first = ledger.append("s-1", NO_STREAM, [fact(1), fact(2)])
+    second = ledger.append("s-2", NO_STREAM, [fact(3)])
+    third = ledger.append("s-1", 2, [fact(4)])
+    # Then
+    assert (first.stream_version, first.first_position, first.last_position) == (2, 1, 2)
+    assert (second.first_position, third.first_position, third.stream_version) == (3, 4, 3)
+    assert [e.position for e in ledger.read_all(0)] == [1, 2, 3, 4]
+    assert [e.data["n"] for e in ledger.read_stream("s-1")] == [1, 2, 4]
+    assert ledger.head() == 4
+
+
+def test_given_a_stream_at_version_2_when_appending_expecting_1_then_conflict_and_nothing_appended(ledger):
+    # Given
+    ledger.append("s-1", NO_STREAM, [fact(1), fact(2)])
+    # When / Then
+    with pytest.raises(StreamVersionConflict) as conflict:
+        ledger.append("s-1", 1, [fact(3)])
+    assert (conflict.value.expected, conflict.value.actual) == (1, 2)
+    assert ledger.head() == 2
+    with pytest.raises(StreamVersionConflict):
+        ledger.append("s-1", NO_STREAM, [fact(3)])
+
+
+def test_given_a_batch_with_one_conflicting_stream_when_appended_then_nothing_of_it_is_appended(ledger):
+    # Given
+    ledger.append("s-2", NO_STREAM, [fact(1)])
+    # When
+    with pytest.raises(StreamVersionConflict):
+        ledger.append_batch(
+            [
+                StreamAppend(stream_id="s-1", expected_version=NO_STREAM, events=(fact(2), fact(3))),
+                StreamAppend(stream_id="s-2", expected_version=NO_STREAM, events=(fact(4),)),
+            ]
+        )
+    # Then
+    assert ledger.head() == 1
+    assert ledger.read_stream("s-1") == []
+
+
+def test_given_events_when_read_back_then_each_holds_its_predecessors_hash_and_verify_passes(ledger):
+    # Given
+    ledger.append("s-1", NO_STREAM, [fact(1), fact(2), fact(3)])
+    # When
+    events = ledger.read_all(0)
+    # Then
+    assert events[0].prev_hash == GENESIS_HASH
+    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
+    assert len({e.hash for e in events}) == 3
+    report = ledger.verify()
+    assert report.ok and report.checked == 3
+
+
+def test_given_business_and_ledger_time_when_recorded_then_both_are_kept(ledger):
+    ledger.append("s-1", NO_STREAM, [fact(1)])
+    event = ledger.read_all(0)[0]
+    assert event.occurred_at == datetime(2026, 11, 2, tzinfo=UTC)
+    assert event.recorded_at > event.occurred_at
+
+
+def test_given_an_idempotency_key_when_used_twice_then_the_second_append_is_refused_and_the_first_found(ledger):
+    # Given
+    ledger.append("s-1", NO_STREAM, [fact(1)], CommandRecord(key="k-1", request_hash="h"))
+    # When / Then
+    with pytest.raises(DuplicateCommand):
+        ledger.append("s-2", NO_STREAM, [fact(2)], CommandRecord(key="k-1", request_hash="h"))
+    outcome = ledger.find_command("k-1")
+    assert outcome is not None and outcome.results[0].stream_id == "s-1"
+    assert ledger.head() == 1
+
+
+def test_given_many_writers_at_once_then_positions_are_unique_gapless_and_the_chain_holds(ledger):
+    # When: 8 threads each append 25 events to their own stream
+    def writer(n: int) -> None:
+        version = NO_STREAM
+        for i in range(25):
+            version = ledger.append(f"w-{n}", version, [fact(i)]).stream_version
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then
+    assert [e.position for e in ledger.read_all(0, 1000)] == list(range(1, 201))
+    assert ledger.verify().ok
+
+
+def test_given_stream_ids_with_a_prefix_then_the_last_one_is_found(ledger):
+    ledger.append("ORD-2026-000009", NO_STREAM, [fact()])
+    ledger.append("ORD-2026-000010", NO_STREAM, [fact()])
+    ledger.append("ORD-2027-000001", NO_STREAM, [fact()])
+    assert ledger.last_stream_id("ORD-2026-") == "ORD-2026-000010"
+    assert ledger.last_stream_id("ORD-2025-") is None
+
+
+# ---------------------------------------------------------------- SQLite only: the database refuses
+
+
+def test_given_the_sqlite_ledger_when_a_row_is_updated_or_deleted_then_the_database_refuses(tmp_path):
+    # Given
+    ledger = sqlite_ledger(tmp_path)
+    ledger.append("s-1", NO_STREAM, [fact(1)])
+    raw = sqlite3.connect(tmp_path / "ledger.db")
+    # When / Then
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        raw.execute("UPDATE ledger_events SET data = '{}' WHERE position = 1")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        raw.execute("DELETE FROM ledger_events")
+    raw.close()
+    assert ledger.verify().ok
+
+
+def test_given_a_tampered_row_with_the_trigger_dropped_when_verified_then_that_position_is_named(tmp_path):
+    # Given
+    ledger = sqlite_ledger(tmp_path)
+    for n in range(5):
+        ledger.append(f"s-{n}", NO_STREAM, [fact(n)])
+    raw = sqlite3.connect(tmp_path / "ledger.db")
+    raw.execute("DROP TRIGGER ledger_events_no_update")
+    raw.execute("""UPDATE ledger_events SET data = '{"amount":"99.99","n":3}' WHERE position = 4""")
+    raw.commit()
+    raw.close()
+    # When
+    report = ledger.verify()
+    # Then
+    assert not report.ok
+    assert report.first_bad_position == 4
+    assert report.checked == 3

@@ -1,0 +1,18 @@
+"""Turns an order body into a PlaceOrder draft and its context, for tests that skip HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from events.command_handling import CommandContext
+from events.orders import PlaceOrder
+
+
+def draft(body: dict[str, Any]) -> tuple[PlaceOrder, CommandContext]:
+    now = datetime.now(UTC)
+    return (
+        PlaceOrder(order_id="", placed_at=now, **body),
+        CommandContext(actor="test", now=now, correlation_id=uuid.uuid4()),
+    )

@@ -61,7 +61,8 @@ def _timeline_entry(entry: TimelineEntry, t: Any) -> dict[str, str]:
     details = entry.details
     note = ""
     if entry.type == "DeliveryRecorded":
-        note = f"{details.get('province', '')}: " + t("units", n=sum(details.get("quantities", {}).values()))
+        province = t("pv_" + str(details.get("province")))
+        note = t("delivered_units", province=province, n=sum(details.get("quantities", {}).values()))
     elif entry.type == "DeliveryDateRevised":
         note = t("new_date", day=details.get("agreed_delivery_date"))
     elif entry.type == "OrderCancelled":
@@ -71,6 +72,7 @@ def _timeline_entry(entry: TimelineEntry, t: Any) -> dict[str, str]:
         "note": note,
         "day": entry.occurred_at.astimezone(EASTERN).date().isoformat(),
         "recorded": entry.recorded_at.astimezone(EASTERN).strftime("%Y-%m-%d %H:%M"),
+        "recorded_iso": entry.recorded_at.astimezone(EASTERN).isoformat(timespec="seconds"),
     }
 
 

@@ -104,7 +104,7 @@ def test_a_placed_awarded_partly_delivered_order_is_found_on_the_bilingual_statu
             expect(page.get_by_role("heading", level=1)).to_contain_text(order_id)
             expect(page.locator("#timeline li .what")).to_have_text(
                 ["Order placed", "Call-up awarded", "Delivery received"])
-            expect(page.locator("#timeline li").nth(2)).to_contain_text("ON: 3 units")
+            expect(page.locator("#timeline li").nth(2)).to_contain_text("Ontario: 3 units")
             expect(page.locator("#expected")).to_contain_text(expected_delivery.isoformat())
             expect(page.locator("#lateness")).to_have_text("On time")
             expect(page.locator("#status")).to_have_text("Partially delivered")
@@ -121,6 +121,7 @@ def test_a_placed_awarded_partly_delivered_order_is_found_on_the_bilingual_statu
             expect(page.locator("#timeline li .what")).to_have_text(
                 ["Commande passée", "Commande subséquente attribuée", "Livraison reçue"])
             expect(page.locator("#expected")).to_contain_text(expected_delivery.isoformat())
+            expect(page.locator("#timeline li").nth(2)).to_contain_text("Ontario : 3 unités")
             expect(page.locator("#lateness")).to_have_text("Dans les délais")
             expect(page.locator("#status")).to_have_text("Livrée en partie")
             expect(page.get_by_role("link", name="English")).to_be_visible()

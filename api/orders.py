@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, Field
 
 from api.access import App, Caller, require
 from api.problems import Problem
+from events.calendar import add_working_days
 from events.command_handling import CommandContext, CommandResult
 from events.ledger.chain import canonical_json
 from events.model import Fact
@@ -44,7 +45,7 @@ from events.orders import (
 )
 from events.rates import Province, TaxStatus
 from processors.access_keys import Principal
-from projections.order_status import ORDER_STATUS, OrderStatus, lateness
+from projections.order_status import AT_RISK_WORKING_DAYS, ORDER_STATUS, OrderStatus, lateness
 
 EASTERN = ZoneInfo("America/Toronto")
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -475,21 +476,40 @@ def list_orders(
             raise Problem(403, "forbidden_organisation", f"a client:{caller.client_org} key sees only its own orders")
         client_org = caller.client_org
     today = _today(app)
-    clauses, params = [], []
+    # Lateness needs today's date, so it is a condition on the agreed date rather than a column:
+    # at risk while fewer than 6 working days are left, i.e. agreed date < today + 6 working days.
+    risk_end = add_working_days(today, AT_RISK_WORKING_DAYS + 1).isoformat()
+    clauses: list[str] = []
+    params: list[Any] = []
     if client_org:
         clauses.append("client_org = ?")
         params.append(client_org)
     if status:
         clauses.append("status = ?")
         params.append(status)
-    if late in ("true", "late"):
-        clauses.append("open_delivery = 1 AND agreed_delivery_date < ?")
-        params.append(today.isoformat())
-    rows = app.projections.query(ORDER_STATUS, " AND ".join(clauses), tuple(params), limit=100_000)
-    views = [order_view(r, today) for r in rows]
-    if late == "false":
-        views = [v for v in views if v["lateness"] != "late"]
-    elif late in ("on_time", "at_risk"):
-        views = [v for v in views if v["lateness"] == late]
-    page = views[offset : offset + limit]
-    return {"orders": page, "count": len(views), "next_offset": offset + limit if offset + limit < len(views) else None}
+    late_clause = {
+        "true": ("open_delivery = 1 AND agreed_delivery_date < ?", [today.isoformat()]),
+        "late": ("open_delivery = 1 AND agreed_delivery_date < ?", [today.isoformat()]),
+        "false": (
+            "NOT (open_delivery = 1 AND agreed_delivery_date IS NOT NULL AND agreed_delivery_date < ?)",
+            [today.isoformat()],
+        ),
+        "at_risk": (
+            "open_delivery = 1 AND agreed_delivery_date >= ? AND agreed_delivery_date < ?",
+            [today.isoformat(), risk_end],
+        ),
+        "on_time": (
+            "cancelled = 0 AND agreed_delivery_date IS NOT NULL AND (open_delivery = 0 OR agreed_delivery_date >= ?)",
+            [risk_end],
+        ),
+    }
+    if late:
+        clause, values = late_clause[late]
+        clauses.append(clause)
+        params.extend(values)
+    where = " AND ".join(clauses)
+    total = app.projections.count(ORDER_STATUS, where, tuple(params))
+    rows = app.projections.query(ORDER_STATUS, where, tuple(params), limit=limit, offset=offset)
+    page = [order_view(r, today) for r in rows]
+    next_offset = offset + limit if offset + limit < total else None
+    return {"orders": page, "count": total, "next_offset": next_offset}

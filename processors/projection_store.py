@@ -70,6 +70,12 @@ class SqliteProjectionStore:
         with self._transaction() as db:
             self._create(db, projection, "")
             row = db.execute("SELECT version FROM projection_checkpoints WHERE name = ?", (projection.name,)).fetchone()
+            if row is not None and row[0] != projection.version:
+                # The read model's shape changed: start it again from position 0.
+                self._drop(db, projection, "")
+                self._create(db, projection, "")
+                db.execute("DELETE FROM projection_checkpoints WHERE name = ?", (projection.name,))
+                row = None
             if row is None:
                 db.execute(
                     "INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, 0)",
@@ -192,6 +198,10 @@ class SqliteProjectionStore:
         sql += f" ORDER BY {order_by} LIMIT ? OFFSET ?"
         rows = self._connection().execute(sql, (*params, limit, offset)).fetchall()
         return [projection.row_model.model_validate_json(r[0]) for r in rows]
+
+    def count(self, projection: Projection[Any], where: str = "", params: tuple[Any, ...] = ()) -> int:
+        sql = f"SELECT COUNT(*) FROM {_table(projection)}" + (f" WHERE {where}" if where else "")
+        return int(self._connection().execute(sql, params).fetchone()[0])
 
     def dump(self, projection: Projection[Any]) -> list[tuple[str, str]]:
         """Every row as (key, JSON document), in key order: what "identical" is checked on."""

@@ -315,6 +315,7 @@ def index(row: OrderStatus) -> dict[str, Any]:
         "client_org": row.client_org,
         "status": row.status,
         "agreed_delivery_date": row.agreed_delivery_date.isoformat() if row.agreed_delivery_date else None,
+        "cancelled": int(row.cancellation is not None),
         "open_delivery": int(row.cancellation is None and row.closed_on is None and not row.fully_delivered),
         "last_changed_at": row.last_changed_at.astimezone(UTC).isoformat(),
     }
@@ -322,7 +323,7 @@ def index(row: OrderStatus) -> dict[str, Any]:
 
 ORDER_STATUS = Projection(
     name="order_status",
-    version=1,
+    version=2,
     row_model=OrderStatus,
     key=key,
     project=project,
@@ -330,6 +331,7 @@ ORDER_STATUS = Projection(
         "client_org": "TEXT",
         "status": "TEXT",
         "agreed_delivery_date": "TEXT",
+        "cancelled": "INTEGER",
         "open_delivery": "INTEGER",
         "last_changed_at": "TEXT",
     },

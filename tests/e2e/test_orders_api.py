@@ -227,3 +227,25 @@ def test_health_and_openapi_are_served(client):
     assert client.get("/healthz").json()["status"] == "ok"
     spec = client.get("/openapi.json").json()
     assert "/v1/orders" in spec["paths"] and "/v1/orders/{order_id}/deliveries" in spec["paths"]
+
+
+def test_given_the_demo_data_when_listed_by_lateness_then_each_filter_agrees_with_each_orders_flag(
+    client, broker, ledger_app
+):
+    from datetime import date
+
+    from api.demo import load_demo
+
+    load_demo(ledger_app.desk, date.today())
+    ledger_app.runner.catch_up()
+    everything = client.get("/v1/orders?limit=500", headers=broker).json()["orders"]
+    assert len(everything) == 50
+    for flag in ("on_time", "at_risk", "late"):
+        listed = client.get(f"/v1/orders?late={flag}&limit=500", headers=broker).json()
+        expected = sorted(o["order_id"] for o in everything if o["lateness"] == flag)
+        assert sorted(o["order_id"] for o in listed["orders"]) == expected, flag
+        assert listed["count"] == len(expected) > 0
+    not_late = client.get("/v1/orders?late=false&limit=500", headers=broker).json()
+    assert not_late["count"] == sum(1 for o in everything if o["lateness"] != "late")
+    page = client.get("/v1/orders?limit=20&offset=40", headers=broker).json()
+    assert len(page["orders"]) == 10 and page["next_offset"] is None and page["count"] == 50

@@ -24,9 +24,23 @@ EASTERN = ZoneInfo("America/Toronto")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 # What the public pages must never show: amounts, the requester, the street addresses.
-PRIVATE = ("$", "1289.00", "1289", "229.00", "7000.00", "7000", "A. Tremblay", "Tremblay",
-           OTTAWA["address"], "North River", GATINEAU["address"], "promenade du Portage",
-           "ESDC-FC1001-IO12345", "NMSO-E60PQ-140003", "Northern Micro")
+PRIVATE = (
+    "$",
+    "1289.00",
+    "1289",
+    "229.00",
+    "7000.00",
+    "7000",
+    "A. Tremblay",
+    "Tremblay",
+    OTTAWA["address"],
+    "North River",
+    GATINEAU["address"],
+    "promenade du Portage",
+    "ESDC-FC1001-IO12345",
+    "NMSO-E60PQ-140003",
+    "Northern Micro",
+)
 
 
 @pytest.fixture
@@ -71,17 +85,25 @@ def test_a_placed_awarded_partly_delivered_order_is_found_on_the_bilingual_statu
     order_id = str(placed["order_id"])
     assert re.fullmatch(r"[A-Z0-9-]+", order_id), order_id
     awarded_on = days_ago(2, today)
-    _post(live_server, f"/v1/orders/{order_id}/award",
-          {"contract_number": "CALLUP-2026-0042", "awarded_on": awarded_on})
-    delivered = _post(live_server, f"/v1/orders/{order_id}/deliveries", {
-        "delivered_on": days_ago(1, today),
-        "location": {"province": OTTAWA["province"], "address": OTTAWA["address"]},
-        "quantities": {"LAT-5450": 1, "MON-P2425": 2},
-    })
-    expected_delivery = add_working_days(date.fromisoformat(awarded_on),
-                                         STANDARD_DELIVERY_WORKING_DAYS)
-    seen = httpx.get(f"{live_server.url}/v1/orders/{order_id}", headers=live_server.broker,
-                     params={"after_position": delivered["position"]}, timeout=10)
+    _post(
+        live_server, f"/v1/orders/{order_id}/award", {"contract_number": "CALLUP-2026-0042", "awarded_on": awarded_on}
+    )
+    delivered = _post(
+        live_server,
+        f"/v1/orders/{order_id}/deliveries",
+        {
+            "delivered_on": days_ago(1, today),
+            "location": {"province": OTTAWA["province"], "address": OTTAWA["address"]},
+            "quantities": {"LAT-5450": 1, "MON-P2425": 2},
+        },
+    )
+    expected_delivery = add_working_days(date.fromisoformat(awarded_on), STANDARD_DELIVERY_WORKING_DAYS)
+    seen = httpx.get(
+        f"{live_server.url}/v1/orders/{order_id}",
+        headers=live_server.broker,
+        params={"after_position": delivered["position"]},
+        timeout=10,
+    )
     assert seen.status_code == 200, seen.text
     assert seen.json()["status"] == "partially_delivered"
     assert seen.json()["expected_delivery_date"] == expected_delivery.isoformat()
@@ -103,7 +125,8 @@ def test_a_placed_awarded_partly_delivered_order_is_found_on_the_bilingual_statu
             expect(page).to_have_title(re.compile(re.escape(order_id)))
             expect(page.get_by_role("heading", level=1)).to_contain_text(order_id)
             expect(page.locator("#timeline li .what")).to_have_text(
-                ["Order placed", "Call-up awarded", "Delivery received"])
+                ["Order placed", "Call-up awarded", "Delivery received"]
+            )
             expect(page.locator("#timeline li").nth(2)).to_contain_text("Ontario: 3 units")
             expect(page.locator("#expected")).to_contain_text(expected_delivery.isoformat())
             expect(page.locator("#lateness")).to_have_text("On time")
@@ -119,7 +142,8 @@ def test_a_placed_awarded_partly_delivered_order_is_found_on_the_bilingual_statu
             expect(page.locator("html")).to_have_attribute("lang", "fr")
             expect(page.get_by_role("heading", level=1)).to_contain_text(order_id)
             expect(page.locator("#timeline li .what")).to_have_text(
-                ["Commande passée", "Commande subséquente attribuée", "Livraison reçue"])
+                ["Commande passée", "Commande subséquente attribuée", "Livraison reçue"]
+            )
             expect(page.locator("#expected")).to_contain_text(expected_delivery.isoformat())
             expect(page.locator("#timeline li").nth(2)).to_contain_text("Ontario : 3 unités")
             expect(page.locator("#lateness")).to_have_text("Dans les délais")
@@ -133,7 +157,8 @@ def test_a_placed_awarded_partly_delivered_order_is_found_on_the_bilingual_statu
             row = page.locator("#weekly tbody tr").filter(has_text=order_id)
             expect(row).to_have_count(1)
             expect(row.get_by_role("link", name=order_id)).to_have_attribute(
-                "href", f"/status/orders/{order_id}?lang=en")
+                "href", f"/status/orders/{order_id}?lang=en"
+            )
             expect(row).to_contain_text("ESDC")
             expect(row).to_contain_text("Partially delivered")
             expect(row).to_contain_text(expected_delivery.isoformat())

@@ -124,7 +124,9 @@ def price_upgrade(unit_price: str, on: date = date(2026, 6, 20)) -> PriceNonStan
 
 def deliver(quantity: int, on: date, where: DeliveryLocation = GATINEAU) -> RecordDelivery:
     return RecordDelivery(
-        delivered_on=on, province=where.province, address=where.address,
+        delivered_on=on,
+        province=where.province,
+        address=where.address,
         quantities={"LAT-5450": quantity},
     )
 
@@ -134,9 +136,7 @@ def cancel(reason: str, on: date, by: str = "broker") -> CancelOrder:
 
 
 def approve(authority: str) -> ApproveSecurityRisk:
-    return ApproveSecurityRisk(
-        authority=authority, approved_by="J. Security", approved_on=date(2026, 7, 2)
-    )
+    return ApproveSecurityRisk(authority=authority, approved_by="J. Security", approved_on=date(2026, 7, 2))
 
 
 def history(*commands: OrderCommand) -> list[OrderEvent]:
@@ -283,9 +283,7 @@ def test_rule4_given_a_placed_order_when_a_standing_offer_item_is_priced_then_re
     # Given
     order = given(with_upgrade())
     # When / Then
-    command = PriceNonStandingOfferLine(
-        sku="LAT-5450", unit_price="999.00", priced_on=date(2026, 6, 20)
-    )
+    command = PriceNonStandingOfferLine(sku="LAT-5450", unit_price="999.00", priced_on=date(2026, 6, 20))
     assert rejection(command, order) == "standing_offer_item_price"
 
 
@@ -442,9 +440,7 @@ def test_rule7_given_a_tight_section32_when_amended_upwards_then_pricing_is_acce
     # Given
     order = given(with_upgrade(section32_amount="2579.40"))
     # When
-    amended = only_event(
-        AmendSection32(section32_amount="2679.40", amended_on=date(2026, 6, 18)), order
-    )
+    amended = only_event(AmendSection32(section32_amount="2679.40", amended_on=date(2026, 6, 18)), order)
     # Then
     assert amended == Section32Amended(
         section32_amount=Decimal("2679.40"),
@@ -470,9 +466,7 @@ def test_rule7_given_a_placed_order_when_section32_amended_below_basis_then_reje
 
 
 def split(*locations: DeliveryLocation, each: int = 1) -> tuple[DeliveryLocation, ...]:
-    return tuple(
-        location.model_copy(update={"quantities": {"LAT-5450": each}}) for location in locations
-    )
+    return tuple(location.model_copy(update={"quantities": {"LAT-5450": each}}) for location in locations)
 
 
 def test_rule8_given_4_delivery_locations_when_placed_then_accepted_and_flagged():
@@ -491,9 +485,7 @@ def test_rule8_given_4_delivery_locations_when_placed_then_accepted_and_flagged(
 
 def test_rule8_given_3_delivery_locations_when_placed_then_accepted_without_flag():
     # Given
-    command = place_order(
-        lines=(a_laptop(quantity=3),), delivery_locations=split(GATINEAU, OTTAWA, HALIFAX)
-    )
+    command = place_order(lines=(a_laptop(quantity=3),), delivery_locations=split(GATINEAU, OTTAWA, HALIFAX))
     # When
     placed = only_event(command, None)
     # Then
@@ -529,9 +521,7 @@ def test_rule8_given_an_unknown_province_when_building_a_location_then_validatio
 
 def test_rule8_given_two_provinces_when_placed_then_ehf_and_taxes_follow_each_province():
     # Given 2 laptops at 1,000.00: one to Halifax (NS), one to Edmonton (AB)
-    command = place_order(
-        lines=(a_laptop(unit_price="1000.00"),), delivery_locations=split(HALIFAX, EDMONTON)
-    )
+    command = place_order(lines=(a_laptop(unit_price="1000.00"),), delivery_locations=split(HALIFAX, EDMONTON))
     # When
     placed = only_event(command, None)
     # Then
@@ -539,11 +529,15 @@ def test_rule8_given_two_provinces_when_placed_then_ehf_and_taxes_follow_each_pr
     halifax, edmonton = placed.pricing.lines
     # NS: EHF 1.25; HST 14 % of 1,001.25 = 140.175 -> 140.18
     assert (halifax.location, halifax.ehf, halifax.taxes) == (
-        0, Decimal("1.25"), {"HST": Decimal("140.18")},
+        0,
+        Decimal("1.25"),
+        {"HST": Decimal("140.18")},
     )
     # AB: EHF 0.45; GST 5 % of 1,000.45 = 50.0225 -> 50.02
     assert (edmonton.location, edmonton.ehf, edmonton.taxes) == (
-        1, Decimal("0.45"), {"GST": Decimal("50.02")},
+        1,
+        Decimal("0.45"),
+        {"GST": Decimal("50.02")},
     )
     assert placed.pricing.totals.total == Decimal("2191.90")
 
@@ -561,9 +555,7 @@ def test_rule9_given_a_time_sensitive_order_without_justification_when_placed_th
 
 def test_rule9_given_a_time_sensitive_order_with_a_terse_justification_then_rejected():
     # When / Then: not a detailed justification
-    command = place_order(
-        urgency="time_sensitive", justification="urgent", supplier_quote="Quote NM-2026-118"
-    )
+    command = place_order(urgency="time_sensitive", justification="urgent", supplier_quote="Quote NM-2026-118")
     assert rejection(command, None) == "justification_required"
 
 
@@ -639,9 +631,7 @@ def test_rule10_given_a_medium_risk_without_approvals_when_awarded_then_rejected
 def test_rule10_given_a_medium_risk_missing_one_approval_when_awarded_then_rejected(missing):
     # Given two of the three authorities approved
     approvals = [
-        approve(authority)
-        for authority in ("cse", "ssc_security", "technical_authority")
-        if authority != missing
+        approve(authority) for authority in ("cse", "ssc_security", "technical_authority") if authority != missing
     ]
     order = given(with_upgrade(), price_upgrade("150.00"), assessed("medium"), *approvals)
     # When / Then

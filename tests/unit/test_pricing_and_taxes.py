@@ -73,9 +73,7 @@ def priced(command: PlaceOrder) -> OrderPricing:
 
 def test_given_nova_scotia_on_31_march_2025_when_placed_then_hst_is_15_percent():
     # Given a laptop to Halifax: 1,000.00 + EHF 1.25 = 1,001.25
-    command = place_order(
-        placed_at=datetime(2025, 3, 31, 16, 0, tzinfo=EASTERN), delivery_locations=(HALIFAX,)
-    )
+    command = place_order(placed_at=datetime(2025, 3, 31, 16, 0, tzinfo=EASTERN), delivery_locations=(HALIFAX,))
     # When
     pricing = priced(command)
     # Then HST 15 % of 1,001.25 = 150.1875 -> 150.19
@@ -87,9 +85,7 @@ def test_given_nova_scotia_on_31_march_2025_when_placed_then_hst_is_15_percent()
 
 def test_given_nova_scotia_on_1_april_2025_when_placed_then_hst_is_14_percent():
     # Given
-    command = place_order(
-        placed_at=datetime(2025, 4, 1, 9, 0, tzinfo=EASTERN), delivery_locations=(HALIFAX,)
-    )
+    command = place_order(placed_at=datetime(2025, 4, 1, 9, 0, tzinfo=EASTERN), delivery_locations=(HALIFAX,))
     # When
     pricing = priced(command)
     # Then HST 14 % of 1,001.25 = 140.175 -> 140.18
@@ -100,9 +96,7 @@ def test_given_nova_scotia_on_1_april_2025_when_placed_then_hst_is_14_percent():
 
 def test_given_1_april_in_utc_but_31_march_in_ottawa_when_placed_then_old_hst_applies():
     # Given 02:00 UTC on 1 April 2025 is 22:00 on 31 March, Eastern time
-    command = place_order(
-        placed_at=datetime(2025, 4, 1, 2, 0, tzinfo=ZoneInfo("UTC")), delivery_locations=(HALIFAX,)
-    )
+    command = place_order(placed_at=datetime(2025, 4, 1, 2, 0, tzinfo=ZoneInfo("UTC")), delivery_locations=(HALIFAX,))
     # When
     pricing = priced(command)
     # Then

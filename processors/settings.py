@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -23,9 +23,7 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
-    log_level: str = "info"
-    # Orders placed without a timezone are read as this zone; reports are in Eastern Time.
-    timezone: str = "America/Toronto"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     @property
     def ledger_path(self) -> Path:

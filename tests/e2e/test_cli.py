@@ -1,0 +1,53 @@
+"""The `orderledger` command line: keys, demo, verify, rebuild, and settings errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import orderledger_cli
+
+
+def test_given_keys_create_then_a_key_is_printed_once_and_listed_without_its_secret(tmp_path):
+    created = orderledger_cli(tmp_path, "keys", "create", "--role", "client:ASPC", "--label", "finance")
+    assert created.returncode == 0
+    key = created.stdout.strip()
+    assert key.startswith("olk_") and "shown once" in created.stderr
+    listed = orderledger_cli(tmp_path, "keys", "list")
+    assert "client:ASPC" in listed.stdout and key.split("_", 2)[2] not in listed.stdout
+    key_id = key.split("_")[1]
+    assert orderledger_cli(tmp_path, "keys", "revoke", key_id).returncode == 0
+    assert orderledger_cli(tmp_path, "keys", "revoke", key_id).returncode == 1
+
+
+def test_given_a_bad_role_then_keys_create_refuses_with_a_clear_message(tmp_path):
+    refused = orderledger_cli(tmp_path, "keys", "create", "--role", "admin")
+    assert refused.returncode == 2
+    assert "broker, integrator or client:<ORG>" in refused.stderr
+
+
+def test_given_the_demo_then_it_loads_once_and_verify_and_rebuild_pass(tmp_path):
+    loaded = orderledger_cli(tmp_path, "demo", "--if-empty")
+    assert loaded.returncode == 0 and "50 orders loaded" in loaded.stdout
+    again = orderledger_cli(tmp_path, "demo", "--if-empty")
+    assert "nothing loaded" in again.stdout
+    head = int(loaded.stdout.rsplit("position", 1)[1])
+    verified = orderledger_cli(tmp_path, "verify")
+    assert verified.returncode == 0 and f"{head} events, hash chain intact" in verified.stdout
+    rebuilt = orderledger_cli(tmp_path, "rebuild", "order_status")
+    assert rebuilt.returncode == 0 and f"up to position {head}" in rebuilt.stdout
+
+
+def test_given_a_misspelled_setting_then_the_command_stops_with_exit_2(tmp_path):
+    env = {**os.environ, "ORDERLEDGER_PROT": "9000"}
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "--data-dir", str(tmp_path), "verify"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "unknown setting ORDERLEDGER_PROT" in result.stderr

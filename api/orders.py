@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -26,24 +28,18 @@ from events.orders import (
     CancellationReason,
     CancelOrder,
     CloseOrder,
-    DeliveryLocation,
     OrderCommand,
-    OrderLine,
-    OrgCode,
+    OrderRequest,
     PlaceOrder,
     PriceNonStandingOfferLine,
-    Processing,
     RecordDelivery,
     RecordSecurityAssessment,
     ReviseDeliveryDate,
-    Risk,
-    SecurityAuthority,
     ShortText,
     Sku,
     Text,
-    Urgency,
 )
-from events.rates import Province, TaxStatus
+from events.rates import Province
 from processors.access_keys import Principal
 from projections.order_status import AT_RISK_WORKING_DAYS, ORDER_STATUS, OrderStatus, lateness
 
@@ -60,31 +56,11 @@ IfMatch = Annotated[
 
 
 # ---------------------------------------------------------------- request bodies
+# Where a command needs nothing from the server, its model is the body itself.
 
 
-class PlaceOrderBody(Fact):
-    client_org: OrgCode
-    client_tax_status: TaxStatus = "federal"
-    requester: ShortText
-    standing_offer: ShortText
-    supplier: ShortText
-    processing: Processing
-    urgency: Urgency = "standard"
-    justification: Text | None = None
-    supplier_quote: Text | None = None
-    financial_reference: Annotated[str, Field(max_length=500)] = ""
-    section32_amount: Amount
-    lines: list[OrderLine] = Field(max_length=500)
-    delivery_locations: list[DeliveryLocation] = Field(max_length=200)
+class PlaceOrderBody(OrderRequest):
     placed_at: AwareDatetime | None = Field(default=None, description="business time; default: now")
-
-
-class AwardBody(Fact):
-    contract_number: ShortText
-    awarded_on: date
-    agreed_delivery_date: date | None = Field(
-        default=None, description="default: 30 federal working days after the award"
-    )
 
 
 class LocationRef(Fact):
@@ -96,11 +72,6 @@ class DeliveryBody(Fact):
     delivered_on: date
     location: LocationRef
     quantities: dict[Sku, Annotated[int, Field(gt=0, le=1_000_000)]] = Field(min_length=1)
-
-
-class DeliveryDateBody(Fact):
-    agreed_delivery_date: date
-    agreed_on: date
 
 
 class CancellationBody(Fact):
@@ -123,22 +94,7 @@ class PricingBody(Fact):
 
 class Section32Body(Fact):
     section32_amount: Amount
-    amended_on: date | None = None
-
-
-class SecurityAssessmentBody(Fact):
-    risk: Risk
-    assessed_on: date
-
-
-class SecurityApprovalBody(Fact):
-    authority: SecurityAuthority
-    approved_by: ShortText
-    approved_on: date
-
-
-class CloseBody(Fact):
-    closed_on: date
+    amended_on: date | None = Field(default=None, description="default: today (Eastern Time)")
 
 
 class CommandAccepted(Fact):
@@ -204,22 +160,6 @@ def _visible_order(app: App, caller: Principal, order_id: str) -> OrderStatus:
     return row
 
 
-def _run(
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Principal,
-    order_id: str,
-    body: Fact,
-    command: OrderCommand,
-    key: str | None,
-    if_match: str | None,
-) -> CommandAccepted:
-    _visible_order(app, caller, order_id)
-    context = _context(request, app, caller, body, key, if_match)
-    return _accepted(app, response, app.desk.execute(order_id, command, context))
-
-
 # ---------------------------------------------------------------- commands
 
 
@@ -245,189 +185,97 @@ def place_order(
     return _accepted(app, response, result)
 
 
-@router.post("/{order_id}/award", response_model=CommandAccepted, summary="Record the call-up award")
-def award(
-    order_id: str,
-    body: AwardBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CommandAccepted:
-    require(caller, "broker", "client")
-    if caller.client_org and _visible_order(app, caller, order_id).processing != "delegated":
-        raise Problem(403, "forbidden_role", "only the broker awards a call-up it processes")
-    command = AwardCallUp(**body.model_dump())
-    return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
+@dataclass(frozen=True)
+class Action:
+    """One order command endpoint: its path, body, who may send it, and the command it makes."""
+
+    path: str
+    body: type[Fact]
+    roles: tuple[str, ...]
+    command: Callable[[Any, Principal, date], OrderCommand]
+    summary: str
 
 
-@router.post("/{order_id}/deliveries", response_model=CommandAccepted, summary="Record a (partial) delivery")
-def deliver(
-    order_id: str,
-    body: DeliveryBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CommandAccepted:
-    require(caller, "broker", "client")
-    command = RecordDelivery(
+def _delivery(body: DeliveryBody, caller: Principal, today: date) -> RecordDelivery:
+    return RecordDelivery(
         delivered_on=body.delivered_on,
         province=body.location.province,
         address=body.location.address,
         quantities=body.quantities,
     )
-    return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
 
 
-@router.post(
-    "/{order_id}/delivery-date",
-    response_model=CommandAccepted,
-    summary="Record a delivery date agreed in writing after award",
+def _cancellation(body: CancellationBody, caller: Principal, today: date) -> CancelOrder:
+    return CancelOrder(**body.model_dump(), requested_by="client" if caller.client_org else "broker")
+
+
+def _rebate(body: RebateBody, caller: Principal, today: date) -> ApplyLateDeliveryRebate:
+    return ApplyLateDeliveryRebate(amount=body.amount, reason=body.reason, applied_on=body.applied_on or today)
+
+
+def _pricing(body: PricingBody, caller: Principal, today: date) -> PriceNonStandingOfferLine:
+    return PriceNonStandingOfferLine(sku=body.sku, unit_price=body.unit_price, priced_on=body.priced_on or today)
+
+
+def _section32(body: Section32Body, caller: Principal, today: date) -> AmendSection32:
+    return AmendSection32(section32_amount=body.section32_amount, amended_on=body.amended_on or today)
+
+
+def _as_is(body: Any, caller: Principal, today: date) -> OrderCommand:
+    command: OrderCommand = body
+    return command
+
+
+BROKER, ANYONE = ("broker",), ("broker", "client")
+ACTIONS = (
+    Action("award", AwardCallUp, ANYONE, _as_is, "Record the call-up award (a client only for delegated orders)"),
+    Action("deliveries", DeliveryBody, ANYONE, _delivery, "Record a (partial) delivery at one location"),
+    Action("delivery-date", ReviseDeliveryDate, ANYONE, _as_is, "Record a delivery date agreed in writing after award"),
+    Action("cancellation", CancellationBody, ANYONE, _cancellation, "Cancel an order"),
+    Action("rebates", RebateBody, BROKER, _rebate, "Apply a late-delivery rebate"),
+    Action("pricing", PricingBody, BROKER, _pricing, "Price a non-standing-offer item (procurement officer)"),
+    Action("section32", Section32Body, ANYONE, _section32, "Raise the Section 32 funding commitment"),
+    Action(
+        "security-assessment",
+        RecordSecurityAssessment,
+        BROKER,
+        _as_is,
+        "Record a cyber-security assessment of non-standard items",
+    ),
+    Action("security-approvals", ApproveSecurityRisk, BROKER, _as_is, "Record an approval of a medium-risk assessment"),
+    Action("close", CloseOrder, BROKER, _as_is, "Close a delivered or cancelled order"),
 )
-def revise_delivery_date(
-    order_id: str,
-    body: DeliveryDateBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CommandAccepted:
-    require(caller, "broker", "client")
-    command = ReviseDeliveryDate(**body.model_dump())
-    return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
 
 
-@router.post("/{order_id}/cancellation", response_model=CommandAccepted, summary="Cancel an order")
-def cancel(
-    order_id: str,
-    body: CancellationBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CommandAccepted:
-    require(caller, "broker", "client")
-    command = CancelOrder(**body.model_dump(), requested_by="client" if caller.client_org else "broker")
-    return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
+def _endpoint(action: Action) -> Callable[..., CommandAccepted]:
+    def endpoint(
+        order_id: str,
+        body: Any,
+        request: Request,
+        response: Response,
+        app: App,
+        caller: Caller,
+        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = None,
+    ) -> CommandAccepted:
+        require(caller, *action.roles)
+        order = _visible_order(app, caller, order_id)
+        if action.path == "award" and caller.client_org and order.processing != "delegated":
+            raise Problem(403, "forbidden_role", "only the broker awards a call-up it processes")
+        command = action.command(body, caller, _today(app))
+        context = _context(request, app, caller, body, idempotency_key, if_match)
+        return _accepted(app, response, app.desk.execute(order_id, command, context))
+
+    # FastAPI reads the body's model from the annotation: give each endpoint its own.
+    endpoint.__annotations__ = {**endpoint.__annotations__, "body": action.body}
+    endpoint.__name__ = action.path.replace("-", "_")
+    return endpoint
 
 
-@router.post("/{order_id}/rebates", response_model=CommandAccepted, summary="Apply a late-delivery rebate")
-def rebate(
-    order_id: str,
-    body: RebateBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CommandAccepted:
-    require(caller, "broker")
-    command = ApplyLateDeliveryRebate(amount=body.amount, reason=body.reason, applied_on=body.applied_on or _today(app))
-    return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
-
-
-@router.post(
-    "/{order_id}/pricing",
-    response_model=CommandAccepted,
-    summary="Price a non-standing-offer item (procurement officer)",
-)
-def price(
-    order_id: str,
-    body: PricingBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CommandAccepted:
-    require(caller, "broker")
-    command = PriceNonStandingOfferLine(
-        sku=body.sku, unit_price=body.unit_price, priced_on=body.priced_on or _today(app)
+for _action in ACTIONS:
+    router.post(f"/{{order_id}}/{_action.path}", response_model=CommandAccepted, summary=_action.summary)(
+        _endpoint(_action)
     )
-    return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
-
-
-@router.post("/{order_id}/section32", response_model=CommandAccepted, summary="Raise the Section 32 funding commitment")
-def amend_section32(
-    order_id: str,
-    body: Section32Body,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CommandAccepted:
-    require(caller, "broker", "client")
-    command = AmendSection32(section32_amount=body.section32_amount, amended_on=body.amended_on or _today(app))
-    return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
-
-
-@router.post(
-    "/{order_id}/security-assessment",
-    response_model=CommandAccepted,
-    summary="Record a cyber-security assessment of non-standard items",
-)
-def assess(
-    order_id: str,
-    body: SecurityAssessmentBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CommandAccepted:
-    require(caller, "broker")
-    command = RecordSecurityAssessment(**body.model_dump())
-    return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
-
-
-@router.post(
-    "/{order_id}/security-approvals",
-    response_model=CommandAccepted,
-    summary="Record an approval of a medium-risk assessment",
-)
-def approve(
-    order_id: str,
-    body: SecurityApprovalBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CommandAccepted:
-    require(caller, "broker")
-    command = ApproveSecurityRisk(**body.model_dump())
-    return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
-
-
-@router.post("/{order_id}/close", response_model=CommandAccepted, summary="Close a delivered or cancelled order")
-def close(
-    order_id: str,
-    body: CloseBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CommandAccepted:
-    require(caller, "broker")
-    command = CloseOrder(**body.model_dump())
-    return _run(request, response, app, caller, order_id, body, command, idempotency_key, if_match)
 
 
 # ---------------------------------------------------------------- reads

@@ -46,6 +46,7 @@ from events.orders import (
     Section32Amended,
     SecurityAssessmentRecorded,
     SecurityRiskApproved,
+    add_quantities,
 )
 from events.pricing import price_order, reprice_line
 from events.rates import RateBook
@@ -566,10 +567,10 @@ def evolve(order: Order | None, event: OrderEvent) -> Order:
         case DeliveryDateRevised():
             return order.model_copy(update={"agreed_delivery_date": event.agreed_delivery_date})
         case DeliveryRecorded():
-            delivered = {i: dict(q) for i, q in order.delivered.items()}
-            at = delivered.setdefault(event.location, {})
-            for sku, quantity in event.quantities.items():
-                at[sku] = at.get(sku, 0) + quantity
+            delivered = {
+                **order.delivered,
+                event.location: add_quantities(order.delivered.get(event.location, {}), event.quantities),
+            }
             late = order.agreed_delivery_date is not None and event.delivered_on > order.agreed_delivery_date
             after = order.model_copy(
                 update={

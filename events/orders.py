@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal, get_args
@@ -34,6 +35,14 @@ Requester = Literal["broker", "client"]
 
 
 # ---------------------------------------------------------------- parts
+
+
+def add_quantities(held: Mapping[str, int], more: Mapping[str, int]) -> dict[str, int]:
+    """Quantities per SKU after adding `more` (deliveries add up per location)."""
+    total = dict(held)
+    for sku, quantity in more.items():
+        total[sku] = total.get(sku, 0) + quantity
+    return total
 
 
 class OrderLine(Fact):
@@ -89,9 +98,9 @@ class OrderPricing(Fact):
 # ---------------------------------------------------------------- commands
 
 
-class PlaceOrder(Fact):
-    order_id: str
-    placed_at: AwareDatetime
+class OrderRequest(Fact):
+    """What the client states when placing an order (the API body, less the business time)."""
+
     client_org: OrgCode
     client_tax_status: TaxStatus = "federal"
     requester: ShortText
@@ -105,6 +114,11 @@ class PlaceOrder(Fact):
     section32_amount: Amount
     lines: tuple[OrderLine, ...] = Field(max_length=500)
     delivery_locations: tuple[DeliveryLocation, ...] = Field(max_length=200)
+
+
+class PlaceOrder(OrderRequest):
+    order_id: str  # the order number, assigned when the order is placed
+    placed_at: AwareDatetime
 
 
 class PriceNonStandingOfferLine(Fact):

@@ -7,12 +7,11 @@ import hmac
 import re
 import secrets
 import sqlite3
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from events.ledger.sqlite import open_database
+from events.ledger.sqlite import SqliteConnections
 
 ROLE = re.compile(r"^(broker|integrator|client:[A-Z][A-Z0-9-]{1,15})$")
 SCHEMA = """
@@ -53,15 +52,14 @@ class SqliteKeyStore:
     """Keys live beside the ledger (not in it: a key is a credential, not a business fact)."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._local = threading.local()
+        self._connections = SqliteConnections(path)
         self._db().executescript(SCHEMA)
 
     def _db(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._local.connection = open_database(self.path)
-        return connection
+        return self._connections.get()
+
+    def close(self) -> None:
+        self._connections.close()
 
     def create(self, role: str, label: str = "") -> str:
         if not ROLE.match(role):

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from events.ledger import Ledger, RecordedEvent
-from events.ledger.sqlite import open_database
+from events.ledger.sqlite import SqliteConnections
 from projections import Projection
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -32,42 +30,14 @@ def _table(projection: Projection[Any], suffix: str = "") -> str:
 class SqliteProjectionStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
-        self._connection().executescript(CHECKPOINTS)
-
-    def _connection(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = open_database(self.path)
-            self._local.connection = connection
-            with self._lock:
-                self._connections.append(connection)
-        return connection
+        self._db = SqliteConnections(self.path)
+        self._db.get().executescript(CHECKPOINTS)
 
     def close(self) -> None:
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = threading.local()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        else:
-            db.execute("COMMIT")
+        self._db.close()
 
     def ensure(self, projection: Projection[Any]) -> None:
-        with self._transaction() as db:
+        with self._db.write() as db:
             self._create(db, projection, "")
             row = db.execute("SELECT version FROM projection_checkpoints WHERE name = ?", (projection.name,)).fetchone()
             if row is not None and row[0] != projection.version:
@@ -96,7 +66,7 @@ class SqliteProjectionStore:
 
     def checkpoint(self, projection: Projection[Any]) -> int:
         row = (
-            self._connection()
+            self._db.get()
             .execute("SELECT position FROM projection_checkpoints WHERE name = ?", (projection.name,))
             .fetchone()
         )
@@ -104,7 +74,7 @@ class SqliteProjectionStore:
 
     def apply(self, projection: Projection[Any], events: Iterable[RecordedEvent]) -> int:
         """Apply events past the checkpoint; rows and the new checkpoint commit together."""
-        with self._transaction() as db:
+        with self._db.write() as db:
             row = db.execute(
                 "SELECT position FROM projection_checkpoints WHERE name = ?", (projection.name,)
             ).fetchone()
@@ -152,14 +122,14 @@ class SqliteProjectionStore:
     def rebuild(self, projection: Projection[Any], ledger: Ledger, batch: int = 2000) -> int:
         """Build the projection again from position 0 beside the live one, then swap them."""
         shadow = "__rebuild"
-        with self._transaction() as db:
+        with self._db.write() as db:
             self._drop(db, projection, shadow)
             self._create(db, projection, shadow)
         position = 0
         while events := ledger.read_all(position, batch):
-            with self._transaction() as db:
+            with self._db.write() as db:
                 position = self._apply_rows(db, projection, events, shadow, position)
-        with self._transaction() as db:
+        with self._db.write() as db:
             # Events that arrived meanwhile are applied inside the swap, so nothing is skipped.
             while tail := ledger.read_all(position, batch):
                 position = self._apply_rows(db, projection, tail, shadow, position)
@@ -180,7 +150,7 @@ class SqliteProjectionStore:
     # ------------------------------------------------------------ reads
 
     def get(self, projection: Projection[Any], key: str) -> Any:
-        row = self._connection().execute(f"SELECT doc FROM {_table(projection)} WHERE key = ?", (key,)).fetchone()
+        row = self._db.get().execute(f"SELECT doc FROM {_table(projection)} WHERE key = ?", (key,)).fetchone()
         return projection.row_model.model_validate_json(row[0]) if row else None
 
     def query(
@@ -196,18 +166,18 @@ class SqliteProjectionStore:
         if where:
             sql += f" WHERE {where}"
         sql += f" ORDER BY {order_by} LIMIT ? OFFSET ?"
-        rows = self._connection().execute(sql, (*params, limit, offset)).fetchall()
+        rows = self._db.get().execute(sql, (*params, limit, offset)).fetchall()
         return [projection.row_model.model_validate_json(r[0]) for r in rows]
 
     def count(self, projection: Projection[Any], where: str = "", params: tuple[Any, ...] = ()) -> int:
         sql = f"SELECT COUNT(*) FROM {_table(projection)}" + (f" WHERE {where}" if where else "")
-        return int(self._connection().execute(sql, params).fetchone()[0])
+        return int(self._db.get().execute(sql, params).fetchone()[0])
 
     def dump(self, projection: Projection[Any]) -> list[tuple[str, str]]:
         """Every row as (key, JSON document), in key order: what "identical" is checked on."""
         return [
             tuple(r)
-            for r in self._connection().execute(f"SELECT key, doc FROM {_table(projection)} ORDER BY key").fetchall()
+            for r in self._db.get().execute(f"SELECT key, doc FROM {_table(projection)} ORDER BY key").fetchall()
         ]
 
     def distinct(self, projection: Projection[Any], column: str) -> list[tuple[Any]]:
@@ -215,7 +185,7 @@ class SqliteProjectionStore:
             raise ValueError(f"{column} is not a column of {projection.name}")
         return [
             tuple(r)
-            for r in self._connection()
+            for r in self._db.get()
             .execute(f"SELECT DISTINCT {column} FROM {_table(projection)} ORDER BY {column}")
             .fetchall()
         ]

@@ -31,6 +31,7 @@ class Orderledger:
         self.runner.stop()
         self.ledger.close()
         self.projections.close()
+        self.keys.close()
 
 
 def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Orderledger:

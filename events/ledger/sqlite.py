@@ -72,43 +72,33 @@ def open_database(path: Path | str, timeout: float = 30.0) -> sqlite3.Connection
     return connection
 
 
-class SqliteLedger:
-    """The Ledger port on one SQLite file; safe to share between threads."""
+class SqliteConnections:
+    """One connection per thread to one SQLite file, and explicit write transactions on it."""
 
-    def __init__(self, path: Path | str, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._clock = clock or (lambda: datetime.now(UTC))
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._connection().executescript(SCHEMA)
+        self._open: list[sqlite3.Connection] = []
 
-    # ------------------------------------------------------------ connections
-
-    def _connection(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
+    def get(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             connection = open_database(self.path)
             self._local.connection = connection
             with self._lock:
-                self._connections.append(connection)
+                self._open.append(connection)
         return connection
 
-    def close(self) -> None:
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = threading.local()
-
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        connection = self._connection()
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A transaction that holds the file's write lock from its first statement (no upgrade races)."""
+        connection = self.get()
         try:
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise LedgerUnavailable(f"the ledger is busy or unreachable: {exc}") from exc
+            raise LedgerUnavailable(f"the database {self.path.name} is busy or unreachable: {exc}") from exc
         try:
             yield connection
         except BaseException:
@@ -116,6 +106,26 @@ class SqliteLedger:
             raise
         else:
             connection.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._open:
+                connection.close()
+            self._open.clear()
+        self._local = threading.local()
+
+
+class SqliteLedger:
+    """The Ledger port on one SQLite file; safe to share between threads."""
+
+    def __init__(self, path: Path | str, clock: Callable[[], datetime] | None = None) -> None:
+        self.path = Path(path)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._db = SqliteConnections(self.path)
+        self._db.get().executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
 
     # ------------------------------------------------------------ appends
 
@@ -132,7 +142,7 @@ class SqliteLedger:
 
     def append_batch(self, appends: list[StreamAppend], command: CommandRecord | None = None) -> list[AppendResult]:
         """All the appends or none: one transaction, one writer, positions without gaps."""
-        with self._write() as db:
+        with self._db.write() as db:
             if (
                 command is not None
                 and db.execute("SELECT 1 FROM ledger_commands WHERE key = ?", (command.key,)).fetchone()
@@ -184,7 +194,7 @@ class SqliteLedger:
 
     def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         rows = (
-            self._connection()
+            self._db.get()
             .execute(f"SELECT {_COLUMNS} FROM ledger_events WHERE stream_id = ? ORDER BY stream_version", (stream_id,))
             .fetchall()
         )
@@ -192,7 +202,7 @@ class SqliteLedger:
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         rows = (
-            self._connection()
+            self._db.get()
             .execute(
                 f"SELECT {_COLUMNS} FROM ledger_events WHERE position > ? ORDER BY position LIMIT ?",
                 (after_position, limit),
@@ -202,14 +212,12 @@ class SqliteLedger:
         return [_recorded(row) for row in rows]
 
     def head(self) -> int:
-        row = self._connection().execute("SELECT MAX(position) FROM ledger_events").fetchone()
+        row = self._db.get().execute("SELECT MAX(position) FROM ledger_events").fetchone()
         return int(row[0] or 0)
 
     def find_command(self, key: str) -> CommandOutcome | None:
         row = (
-            self._connection()
-            .execute("SELECT request_hash, results FROM ledger_commands WHERE key = ?", (key,))
-            .fetchone()
+            self._db.get().execute("SELECT request_hash, results FROM ledger_commands WHERE key = ?", (key,)).fetchone()
         )
         if row is None:
             return None
@@ -219,7 +227,7 @@ class SqliteLedger:
 
     def last_stream_id(self, prefix: str) -> str | None:
         row = (
-            self._connection()
+            self._db.get()
             .execute(
                 "SELECT MAX(stream_id) FROM ledger_events WHERE stream_id >= ? AND stream_id < ?",
                 (prefix, prefix + "\uffff"),
@@ -232,7 +240,7 @@ class SqliteLedger:
         """Walk the chain from position 1; name the first position whose row does not hold."""
         prev_hash = GENESIS_HASH
         expected_position = 0
-        cursor = self._connection().execute(f"SELECT {_COLUMNS} FROM ledger_events ORDER BY position")
+        cursor = self._db.get().execute(f"SELECT {_COLUMNS} FROM ledger_events ORDER BY position")
         for row in cursor:
             expected_position += 1
             fields = dict(zip(_COLUMNS.replace(" ", "").split(","), row, strict=True))

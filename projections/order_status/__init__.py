@@ -25,6 +25,7 @@ from events.orders import (
     Section32Amended,
     SecurityAssessmentRecorded,
     SecurityRiskApproved,
+    add_quantities,
 )
 from projections import Projection
 
@@ -257,9 +258,7 @@ def _apply(row: OrderStatus, event: Any) -> OrderStatus:
 def _delivered(row: OrderStatus, event: DeliveryRecorded) -> OrderStatus:
     locations = list(row.locations)
     location = locations[event.location]
-    delivered = dict(location.delivered)
-    for sku, quantity in event.quantities.items():
-        delivered[sku] = delivered.get(sku, 0) + quantity
+    delivered = add_quantities(location.delivered, event.quantities)
     complete = all(delivered.get(sku, 0) >= q for sku, q in location.ordered.items())
     locations[event.location] = location.model_copy(update={"delivered": delivered, "complete": complete})
     lines = tuple(

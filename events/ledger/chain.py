@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -36,3 +37,8 @@ def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     """
     body = canonical_json({name: fields[name] for name in CHAINED_FIELDS})
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def stored_time(moment: datetime) -> str:
+    """The one text form of a timestamp in the chain: UTC, microseconds, whatever the adapter."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")

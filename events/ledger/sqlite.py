@@ -23,7 +23,7 @@ from events.ledger import (
     StreamVersionConflict,
     VerifyReport,
 )
-from events.ledger.chain import GENESIS_HASH, canonical_json, event_hash
+from events.ledger.chain import GENESIS_HASH, canonical_json, event_hash, stored_time
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger_events (
@@ -150,7 +150,7 @@ class SqliteLedger:
                 raise DuplicateCommand(command.key)
             head = db.execute("SELECT position, hash FROM ledger_events ORDER BY position DESC LIMIT 1").fetchone()
             position, prev_hash = head if head else (0, GENESIS_HASH)
-            recorded_at = self._clock().isoformat()
+            recorded_at = stored_time(self._clock())
             versions: dict[str, int] = {}
             results = []
             for append in appends:
@@ -286,7 +286,7 @@ def _stored_fields(event: NewEvent, stream_id: str, position: int, version: int,
         "stream_id": stream_id,
         "stream_type": event.stream_type,
         "stream_version": version,
-        "occurred_at": event.occurred_at.isoformat(),
+        "occurred_at": stored_time(event.occurred_at),
         "recorded_at": recorded_at,
         "actor": event.actor,
         "correlation_id": str(event.correlation_id),

@@ -33,10 +33,11 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if start_runner:
+        if start_runner and ledger_app.runner:
             ledger_app.runner.start()
         yield
-        ledger_app.runner.stop()
+        if ledger_app.runner:
+            ledger_app.runner.stop()
 
     app = FastAPI(
         title="orderledger",

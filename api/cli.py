@@ -18,6 +18,8 @@ from projections.catalogue import PROJECTIONS
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orderledger", description="Event-sourced order ledger.")
     parser.add_argument("--data-dir", help="where the embedded ledger lives (default ./var)")
+    parser.add_argument("--database-url", help="server mode: PostgreSQL URL of the application role")
+    parser.add_argument("--kafka-bootstrap", help="server mode: Kafka bootstrap servers (host:port,...)")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the API, status pages and projection runner")
     serve.add_argument("--host")
@@ -86,7 +88,8 @@ def _demo(app: Orderledger, args: argparse.Namespace) -> int:
         return 0
     today = datetime.now(UTC).astimezone(ZoneInfo("America/Toronto")).date()
     orders = load_demo(app.desk, today)
-    app.runner.catch_up()
+    if app.runner:
+        app.runner.catch_up()
     print(f"demo: {len(orders)} orders loaded, ledger head at position {app.ledger.head()}")
     return 0
 

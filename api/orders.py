@@ -138,8 +138,8 @@ def _context(
 
 
 def _accepted(app: App, response: Response, result: CommandResult) -> CommandAccepted:
-    # Read-your-writes: the embedded runner applies the events before we answer (bounded wait).
-    app.runner.wait_for(result.last_position, timeout=2.0)
+    # Read-your-writes: the projection applies the events before we answer (bounded wait).
+    app.wait_for(result.stream_id, result.last_position, timeout=2.0)
     response.headers["ETag"] = f'"{result.stream_version}"'
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -298,7 +298,10 @@ def get_order(
     after_position: Annotated[int | None, Query(ge=0, description="wait until this ledger position is applied")] = None,
 ) -> dict[str, Any]:
     if after_position is not None:
-        app.runner.wait_for(after_position, timeout=5.0)
+        if app.runner:
+            app.runner.wait_for(after_position, timeout=5.0)
+        else:
+            app.wait_for(order_id, after_position, timeout=5.0)
     row = _visible_order(app, caller, order_id)
     response.headers["ETag"] = f'"{row.stream_version}"'
     return order_view(row, _today(app))

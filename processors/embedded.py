@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from events.ledger import Ledger
-from processors.projection_store import SqliteProjectionStore
+from processors.projection_store import ProjectionStore
 from projections import Projection
 
 log = logging.getLogger("orderledger.runner")
@@ -20,7 +20,7 @@ class EmbeddedRunner:
     def __init__(
         self,
         ledger: Ledger,
-        store: SqliteProjectionStore,
+        store: ProjectionStore,
         projections: list[Projection[Any]],
         batch: int = 1000,
         poll_seconds: float = 0.25,

@@ -24,6 +24,25 @@ class Settings(BaseModel):
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    # Server mode: set a PostgreSQL URL (the application role) to leave the embedded default.
+    database_url: str | None = Field(default=None, pattern=r"^postgres(ql)?://")
+    # The schema owner's URL, used to migrate; the application role then only SELECTs and
+    # INSERTs on the ledger. Without it the application role migrates (and owns) the schema.
+    admin_database_url: str | None = Field(default=None, pattern=r"^postgres(ql)?://")
+    kafka_bootstrap: str | None = Field(default=None, description="host:port[,host:port]; enables the relay")
+    topic_prefix: str = Field(default="orderledger", pattern=r"^[a-z][a-z0-9.-]*$")
+    worker_group: str = "orderledger-projections"
+    topic_partitions: int = Field(default=6, ge=1, le=1000)
+    topic_replication: int = Field(default=1, ge=1, le=10)
+
+    @property
+    def app_role(self) -> str | None:
+        """The user name in the database URL: the role granted SELECT and INSERT on the ledger."""
+        if not self.database_url or not self.admin_database_url:
+            return None
+        from urllib.parse import urlparse
+
+        return urlparse(self.database_url).username
 
     @property
     def ledger_path(self) -> Path:

@@ -1,53 +1,83 @@
-"""The one module that builds orderledger's parts from settings."""
+"""The one module that builds orderledger's parts from settings: embedded default or server mode."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from events.command_handling import OrderDesk
-from events.ledger.sqlite import SqliteLedger
+from events.ledger import Ledger
 from events.rates import RateBook, bundled_rate_book
-from processors.access_keys import SqliteKeyStore
+from processors.access_keys import KeyStore
 from processors.embedded import EmbeddedRunner
-from processors.projection_store import SqliteProjectionStore
+from processors.projection_store import ProjectionStore
 from processors.settings import Settings
+from processors.sql import PostgresDatabase, SqliteDatabase
 from projections.catalogue import PROJECTIONS
 
 
 @dataclass
 class Orderledger:
     settings: Settings
-    ledger: SqliteLedger
-    projections: SqliteProjectionStore
-    runner: EmbeddedRunner
+    ledger: Ledger
+    projections: ProjectionStore
+    runner: EmbeddedRunner | None  # embedded mode only; in server mode faust workers project
     desk: OrderDesk
-    keys: SqliteKeyStore
+    keys: KeyStore
     rates: RateBook
     clock: Callable[[], datetime]
 
+    @property
+    def server_mode(self) -> bool:
+        return self.settings.database_url is not None
+
+    def wait_for(self, stream_id: str, position: int, timeout: float) -> bool:
+        """Read-your-writes: wait until the order status row has applied `position`."""
+        from projections.order_status import ORDER_STATUS
+
+        if self.runner:
+            self.runner.notify()
+        return self.projections.wait_for_row(ORDER_STATUS, stream_id, position, timeout)
+
     def close(self) -> None:
-        self.runner.stop()
+        if self.runner:
+            self.runner.stop()
         self.ledger.close()
         self.projections.close()
         self.keys.close()
 
 
 def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Orderledger:
-    """The embedded default: SQLite ledger and projections under `settings.data_dir`."""
+    """SQLite under `settings.data_dir` by default; PostgreSQL when a database URL is set."""
     clock = clock or (lambda: datetime.now(UTC))
-    ledger = SqliteLedger(settings.ledger_path, clock=clock)
-    store = SqliteProjectionStore(settings.projections_path)
-    runner = EmbeddedRunner(ledger, store, list(PROJECTIONS.values()))
     rates = bundled_rate_book()
+    ledger: Any
+    if settings.database_url:
+        from events.ledger.postgres import PostgresLedger, migrate
+
+        migrate(settings.admin_database_url or settings.database_url, settings.app_role)
+        ledger = PostgresLedger(settings.database_url, clock=clock)
+        store = ProjectionStore(PostgresDatabase(settings.database_url, "readmodels"))
+        keys = KeyStore(PostgresDatabase(settings.database_url, "access"))
+        runner = None
+    else:
+        from events.ledger.sqlite import SqliteLedger
+
+        ledger = SqliteLedger(settings.ledger_path, clock=clock)
+        store = ProjectionStore(SqliteDatabase(settings.projections_path))
+        keys = KeyStore(SqliteDatabase(settings.ledger_path))
+        runner = EmbeddedRunner(ledger, store, list(PROJECTIONS.values()))
+    for projection in PROJECTIONS.values():
+        store.ensure(projection)
     return Orderledger(
         settings=settings,
         ledger=ledger,
         projections=store,
         runner=runner,
         desk=OrderDesk(ledger, rates),
-        keys=SqliteKeyStore(settings.ledger_path),
+        keys=keys,
         rates=rates,
         clock=clock,
     )

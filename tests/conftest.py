@@ -8,7 +8,9 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -113,3 +115,58 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     server.start()
     yield server
     server.stop()
+
+
+# ---------------------------------------------------------------- PostgreSQL (server mode)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class PostgresDatabase:
+    admin_url: str  # the schema owner (migrations)
+    app_url: str  # the application role: SELECT and INSERT on the ledger only
+    name: str
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a free loopback port; yields its superuser URL.
+
+    `make test` starts one and passes TEST_PG_SUPERUSER_URL; run alone, the
+    tests start their own with deploy/postgres/postgres.sh.
+    """
+    given = os.environ.get("TEST_PG_SUPERUSER_URL")
+    if given:
+        yield given
+        return
+    data_dir = tmp_path_factory.mktemp("pg")
+    script = REPO / "deploy/postgres/postgres.sh"
+    started = subprocess.run(
+        ["bash", str(script), "start", str(data_dir)], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert started.returncode == 0, started.stderr
+    try:
+        port = (data_dir / "port").read_text().strip()
+        yield f"postgresql://orderledger_admin@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(["bash", str(script), "stop", str(data_dir)], capture_output=True, timeout=60, check=False)
+
+
+@pytest.fixture
+def pg_database(pg_cluster: str) -> Iterator[PostgresDatabase]:
+    """A fresh database owned by orderledger_owner, for one test."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_cluster, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" OWNER orderledger_owner')
+    base = pg_cluster.rsplit("/", 1)[0]
+    host = base.split("@", 1)[1]
+    yield PostgresDatabase(
+        admin_url=f"postgresql://orderledger_owner@{host}/{name}",
+        app_url=f"postgresql://orderledger_app@{host}/{name}",
+        name=name,
+    )
+    with psycopg.connect(pg_cluster, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

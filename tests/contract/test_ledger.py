@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,19 +22,26 @@ from events.ledger import (
     StreamVersionConflict,
 )
 from events.ledger.chain import GENESIS_HASH
+from events.ledger.postgres import PostgresLedger, migrate
 from events.ledger.sqlite import SqliteLedger
+from tests.conftest import PostgresDatabase
 
 
 def sqlite_ledger(tmp_path: Path) -> SqliteLedger:
     return SqliteLedger(tmp_path / "ledger.db")
 
 
-ADAPTERS: dict[str, Callable[[Path], Ledger]] = {"sqlite": sqlite_ledger}
+def postgres_ledger(database: PostgresDatabase) -> PostgresLedger:
+    migrate(database.admin_url, "orderledger_app")
+    return PostgresLedger(database.app_url)
 
 
-@pytest.fixture(params=sorted(ADAPTERS))
+@pytest.fixture(params=["sqlite", "postgres"])
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    adapter = ADAPTERS[request.param](tmp_path)
+    if request.param == "sqlite":
+        adapter: Ledger = sqlite_ledger(tmp_path)
+    else:
+        adapter = postgres_ledger(request.getfixturevalue("pg_database"))
     yield adapter
     adapter.close()
 
@@ -181,3 +189,81 @@ def test_given_a_tampered_row_with_the_trigger_dropped_when_verified_then_that_p
     assert not report.ok
     assert report.first_bad_position == 4
     assert report.checked == 3
+
+
+# ---------------------------------------------------------------- PostgreSQL only
+
+
+def test_given_the_postgres_ledger_then_the_app_role_may_not_update_and_the_owner_hits_the_trigger(pg_database):
+    import psycopg
+
+    # Given
+    ledger = postgres_ledger(pg_database)
+    ledger.append("s-1", NO_STREAM, [fact(1)])
+    # When / Then: the application role has no UPDATE or DELETE privilege at all
+    with psycopg.connect(pg_database.app_url, autocommit=True) as app:
+        for statement in ("UPDATE ledger.ledger_events SET actor = 'x'", "DELETE FROM ledger.ledger_events"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+                app.execute(statement)
+    # and even the owner is stopped by the trigger
+    with psycopg.connect(pg_database.admin_url, autocommit=True) as owner:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            owner.execute("UPDATE ledger.ledger_events SET actor = 'x'")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            owner.execute("TRUNCATE ledger.ledger_events")
+    assert ledger.verify().ok
+    ledger.close()
+
+
+def test_given_a_tampered_postgres_row_when_verified_then_that_position_is_named(pg_database):
+    import psycopg
+
+    ledger = postgres_ledger(pg_database)
+    for n in range(4):
+        ledger.append(f"s-{n}", NO_STREAM, [fact(n)])
+    with psycopg.connect(pg_database.admin_url, autocommit=True) as owner:
+        owner.execute("ALTER TABLE ledger.ledger_events DISABLE TRIGGER ledger_events_append_only")
+        owner.execute("""UPDATE ledger.ledger_events SET data = '{"amount": "0.01", "n": 2}' WHERE position = 3""")
+    report = ledger.verify()
+    assert (report.ok, report.first_bad_position) == (False, 3)
+    ledger.close()
+
+
+def test_given_an_append_held_open_then_no_reader_ever_sees_a_later_position_first(pg_database):
+    """The trap of sequence-based positions: a reader past 12 never sees 11 commit late."""
+    # Given: one append that holds its transaction open for 2 s before committing
+    release = threading.Event()
+    holding = threading.Event()
+
+    def hold() -> None:
+        holding.set()
+        release.wait(5)
+
+    slow = postgres_ledger(pg_database)
+    slow.before_commit = hold
+    fast = PostgresLedger(pg_database.app_url)
+    reader = PostgresLedger(pg_database.app_url)
+    slow_thread = threading.Thread(target=lambda: slow.append("slow", NO_STREAM, [fact(0)]))
+    slow_thread.start()
+    assert holding.wait(5)
+    # When: others append meanwhile, and a reader tails the ledger as a processor would
+    writers = [threading.Thread(target=lambda n=n: fast.append(f"fast-{n}", NO_STREAM, [fact(n)])) for n in range(5)]
+    for writer in writers:
+        writer.start()
+    seen: list[int] = []
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        seen.extend(e.position for e in reader.read_all(seen[-1] if seen else 0))
+        time.sleep(0.05)
+    assert seen == []  # nothing may be visible past the open append
+    release.set()
+    slow_thread.join()
+    for writer in writers:
+        writer.join()
+    while len(seen) < 6:
+        seen.extend(e.position for e in reader.read_all(seen[-1] if seen else 0))
+    # Then: the reader saw every position, in order, none skipped
+    assert seen == [1, 2, 3, 4, 5, 6]
+    assert reader.read_all(0)[0].stream_id == "slow"
+    for adapter in (slow, fast, reader):
+        adapter.close()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from api.demo import load_demo
-from processors.projection_store import SqliteProjectionStore
+from processors.projection_store import ProjectionStore
+from processors.sql import SqliteDatabase
 from projections.order_status import ORDER_STATUS
 
 
@@ -15,7 +16,7 @@ def test_given_the_demo_ledger_when_projected_live_and_rebuilt_from_zero_then_ro
     ledger_app.runner.catch_up()
     live = ledger_app.projections.dump(ORDER_STATUS)
     # When: rebuilt from position 0 into another store, and in place
-    other = SqliteProjectionStore(tmp_path / "rebuilt.db")
+    other = ProjectionStore(SqliteDatabase(tmp_path / "rebuilt.db"))
     other.ensure(ORDER_STATUS)
     other.rebuild(ORDER_STATUS, ledger_app.ledger)
     ledger_app.projections.rebuild(ORDER_STATUS, ledger_app.ledger)

@@ -9,7 +9,8 @@ import time
 import httpx
 
 from events.ledger.sqlite import SqliteLedger
-from processors.projection_store import SqliteProjectionStore
+from processors.projection_store import ProjectionStore
+from processors.sql import SqliteDatabase
 from projections.order_status import ORDER_STATUS
 from tests.conftest import LiveServer, orderledger_cli
 from tests.orders_given import OTTAWA, days_ago, order_body
@@ -79,8 +80,8 @@ def test_given_appends_in_flight_when_the_server_is_killed_then_every_acknowledg
                 stream = ledger.read_stream(order_id)
                 assert [e["position"] for e in row["timeline"]] == [e.position for e in stream]
         # and the live projection equals one rebuilt from scratch
-        live = SqliteProjectionStore(server.data_dir / "projections.db")
-        rebuilt = SqliteProjectionStore(tmp_path / "rebuilt.db")
+        live = ProjectionStore(SqliteDatabase(server.data_dir / "projections.db"))
+        rebuilt = ProjectionStore(SqliteDatabase(tmp_path / "rebuilt.db"))
         rebuilt.ensure(ORDER_STATUS)
         rebuilt.rebuild(ORDER_STATUS, ledger)
         assert live.dump(ORDER_STATUS) == rebuilt.dump(ORDER_STATUS)

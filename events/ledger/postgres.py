@@ -1,0 +1,377 @@
+"""The server-mode ledger: an append-only PostgreSQL table, appends serialised, gapless positions.
+
+Why appends are serialised (a transaction-level advisory lock): a position taken from a
+sequence can commit out of order, and a reader that has passed position 12 would never see 11
+committing late. Holding one lock from "read the head" to COMMIT makes positions visible in
+order; the hash chain needs the predecessor's hash anyway, so nothing is lost by it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from events.ledger import (
+    AppendResult,
+    CommandOutcome,
+    CommandRecord,
+    DuplicateCommand,
+    LedgerUnavailable,
+    NewEvent,
+    RecordedEvent,
+    StreamAppend,
+    StreamVersionConflict,
+    VerifyReport,
+)
+from events.ledger.chain import GENESIS_HASH, event_hash, stored_time
+
+APPEND_LOCK = 0x0DE1_ED6E  # advisory lock key held by every append transaction
+
+SCHEMA = """
+CREATE SCHEMA IF NOT EXISTS ledger;
+CREATE TABLE IF NOT EXISTS ledger.ledger_events (
+    position        BIGINT      PRIMARY KEY,
+    event_id        UUID        NOT NULL UNIQUE,
+    type            TEXT        NOT NULL,
+    schema_version  INTEGER     NOT NULL,
+    stream_id       TEXT        NOT NULL,
+    stream_type     TEXT        NOT NULL,
+    stream_version  INTEGER     NOT NULL CHECK (stream_version >= 1),
+    occurred_at     TIMESTAMPTZ NOT NULL,
+    recorded_at     TIMESTAMPTZ NOT NULL,
+    actor           TEXT        NOT NULL,
+    correlation_id  UUID        NOT NULL,
+    causation_id    UUID,
+    data            JSONB       NOT NULL,
+    prev_hash       TEXT        NOT NULL,
+    hash            TEXT        NOT NULL,
+    UNIQUE (stream_id, stream_version)
+);
+CREATE OR REPLACE FUNCTION ledger.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the ledger is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE OR REPLACE TRIGGER ledger_events_append_only BEFORE UPDATE OR DELETE ON ledger.ledger_events
+    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+CREATE OR REPLACE TRIGGER ledger_events_no_truncate BEFORE TRUNCATE ON ledger.ledger_events
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+CREATE TABLE IF NOT EXISTS ledger.ledger_commands (
+    key          TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    results      JSONB NOT NULL,
+    recorded_at  TIMESTAMPTZ NOT NULL
+);
+"""
+_COLUMNS = (
+    "position, event_id, type, schema_version, stream_id, stream_type, stream_version,"
+    " occurred_at, recorded_at, actor, correlation_id, causation_id, data, prev_hash, hash"
+)
+
+
+def migrate(admin_url: str, app_role: str | None) -> None:
+    """Create the ledger schema as its owner; the application role may only SELECT and INSERT."""
+    with psycopg.connect(admin_url, autocommit=True) as db:
+        db.execute("SELECT pg_advisory_lock(%s)", (APPEND_LOCK + 1,))  # one migration at a time
+        db.execute(SCHEMA)
+        if app_role:
+            role = sql.Identifier(app_role)
+            db.execute(sql.SQL("GRANT USAGE ON SCHEMA ledger TO {}").format(role))
+            db.execute(
+                sql.SQL("REVOKE ALL ON ledger.ledger_events, ledger.ledger_commands FROM PUBLIC, {}").format(role)
+            )
+            db.execute(
+                sql.SQL("GRANT SELECT, INSERT ON ledger.ledger_events, ledger.ledger_commands TO {}").format(role)
+            )
+        db.execute("SELECT pg_advisory_unlock(%s)", (APPEND_LOCK + 1,))
+
+
+class PostgresConnections:
+    """One connection per thread; a broken connection is replaced on next use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list[psycopg.Connection[Any]] = []
+
+    def get(self) -> psycopg.Connection[Any]:
+        connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
+        if connection is None or connection.closed or connection.broken:
+            try:
+                connection = psycopg.connect(self.url, autocommit=True, connect_timeout=5, options="-c timezone=UTC")
+            except psycopg.OperationalError as exc:
+                raise LedgerUnavailable(f"PostgreSQL cannot be reached: {exc}") from exc
+            self._local.connection = connection
+            with self._lock:
+                self._open.append(connection)
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        connection = self.get()
+        try:
+            with connection.transaction():
+                yield connection
+        except psycopg.OperationalError as exc:
+            raise LedgerUnavailable(f"PostgreSQL connection lost: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._open:
+                connection.close()
+            self._open.clear()
+        self._local = threading.local()
+
+
+class PostgresLedger:
+    """The Ledger port on PostgreSQL; the same guarantees as the SQLite one."""
+
+    def __init__(
+        self, url: str, clock: Callable[[], datetime] | None = None, before_commit: Callable[[], None] | None = None
+    ) -> None:
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._db = PostgresConnections(url)
+        # Fault injection for tests: runs inside the append transaction, lock held.
+        self.before_commit = before_commit
+
+    def close(self) -> None:
+        self._db.close()
+
+    def append(
+        self, stream_id: str, expected_version: int, events: list[NewEvent], command: CommandRecord | None = None
+    ) -> AppendResult:
+        append = StreamAppend(stream_id=stream_id, expected_version=expected_version, events=tuple(events))
+        return self.append_batch([append], command)[0]
+
+    def append_batch(self, appends: list[StreamAppend], command: CommandRecord | None = None) -> list[AppendResult]:
+        with self._db.transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+            if (
+                command is not None
+                and db.execute("SELECT 1 FROM ledger.ledger_commands WHERE key = %s", (command.key,)).fetchone()
+            ):
+                raise DuplicateCommand(command.key)
+            head = db.execute(
+                "SELECT position, hash FROM ledger.ledger_events ORDER BY position DESC LIMIT 1"
+            ).fetchone()
+            position, prev_hash = head if head else (0, GENESIS_HASH)
+            recorded_at = self._clock()
+            recorded_text = stored_time(recorded_at)
+            versions: dict[str, int] = {}
+            rows: list[tuple[Any, ...]] = []
+            results = []
+            for append in appends:
+                version = versions.get(append.stream_id)
+                if version is None:
+                    found = db.execute(
+                        "SELECT MAX(stream_version) FROM ledger.ledger_events WHERE stream_id = %s",
+                        (append.stream_id,),
+                    ).fetchone()
+                    version = int(found[0] or 0) if found else 0
+                if version != append.expected_version:
+                    raise StreamVersionConflict(append.stream_id, append.expected_version, version)
+                first = position + 1
+                for event in append.events:
+                    position += 1
+                    version += 1
+                    fields = {
+                        "position": position,
+                        "event_id": str(event.event_id),
+                        "type": event.type,
+                        "schema_version": event.schema_version,
+                        "stream_id": append.stream_id,
+                        "stream_type": event.stream_type,
+                        "stream_version": version,
+                        "occurred_at": stored_time(event.occurred_at),
+                        "recorded_at": recorded_text,
+                        "actor": event.actor,
+                        "correlation_id": str(event.correlation_id),
+                        "causation_id": str(event.causation_id) if event.causation_id else None,
+                        "data": event.data,
+                    }
+                    digest = event_hash(prev_hash, fields)
+                    rows.append(
+                        (
+                            position,
+                            event.event_id,
+                            event.type,
+                            event.schema_version,
+                            append.stream_id,
+                            event.stream_type,
+                            version,
+                            event.occurred_at,
+                            recorded_at,
+                            event.actor,
+                            event.correlation_id,
+                            event.causation_id,
+                            Jsonb(event.data),
+                            prev_hash,
+                            digest,
+                        )
+                    )
+                    prev_hash = digest
+                versions[append.stream_id] = version
+                results.append(
+                    AppendResult(
+                        stream_id=append.stream_id, stream_version=version, first_position=first, last_position=position
+                    )
+                )
+            with db.cursor() as cursor:
+                cursor.executemany(
+                    f"INSERT INTO ledger.ledger_events ({_COLUMNS}) VALUES ({', '.join(['%s'] * 15)})", rows
+                )
+            if command is not None:
+                db.execute(
+                    "INSERT INTO ledger.ledger_commands (key, request_hash, results, recorded_at)"
+                    " VALUES (%s, %s, %s, %s)",
+                    (
+                        command.key,
+                        command.request_hash,
+                        Jsonb([r.model_dump(mode="json") for r in results]),
+                        recorded_at,
+                    ),
+                )
+            if self.before_commit:
+                self.before_commit()
+            return results
+
+    def read_stream(self, stream_id: str) -> list[RecordedEvent]:
+        rows = (
+            self._db.get()
+            .execute(
+                f"SELECT {_COLUMNS} FROM ledger.ledger_events WHERE stream_id = %s ORDER BY stream_version",
+                (stream_id,),
+            )
+            .fetchall()
+        )
+        return [_recorded(row) for row in rows]
+
+    def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        rows = (
+            self._db.get()
+            .execute(
+                f"SELECT {_COLUMNS} FROM ledger.ledger_events WHERE position > %s ORDER BY position LIMIT %s",
+                (after_position, limit),
+            )
+            .fetchall()
+        )
+        return [_recorded(row) for row in rows]
+
+    def head(self) -> int:
+        row = self._db.get().execute("SELECT MAX(position) FROM ledger.ledger_events").fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def find_command(self, key: str) -> CommandOutcome | None:
+        row = (
+            self._db.get()
+            .execute("SELECT request_hash, results FROM ledger.ledger_commands WHERE key = %s", (key,))
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return CommandOutcome(key=key, request_hash=row[0], results=tuple(AppendResult(**r) for r in row[1]))
+
+    def last_stream_id(self, prefix: str) -> str | None:
+        row = (
+            self._db.get()
+            .execute(
+                "SELECT MAX(stream_id) FROM ledger.ledger_events WHERE stream_id >= %s AND stream_id < %s",
+                (prefix, prefix + "\uffff"),
+            )
+            .fetchone()
+        )
+        return str(row[0]) if row and row[0] is not None else None
+
+    def verify(self) -> VerifyReport:
+        prev_hash = GENESIS_HASH
+        expected = 0
+        with self._db.get().cursor() as cursor:
+            cursor.execute(f"SELECT {_COLUMNS} FROM ledger.ledger_events ORDER BY position")
+            for row in cursor:
+                expected += 1
+                event = _recorded(row)
+                if event.position != expected:
+                    return VerifyReport(
+                        ok=False,
+                        checked=expected - 1,
+                        first_bad_position=expected,
+                        reason=f"position {expected} is missing (next is {event.position})",
+                    )
+                if event.prev_hash != prev_hash:
+                    return VerifyReport(
+                        ok=False,
+                        checked=expected - 1,
+                        first_bad_position=expected,
+                        reason="prev_hash does not match the hash of the event before",
+                    )
+                if event_hash(prev_hash, _chained(event)) != event.hash:
+                    return VerifyReport(
+                        ok=False,
+                        checked=expected - 1,
+                        first_bad_position=expected,
+                        reason="content does not match its hash (the row was changed)",
+                    )
+                prev_hash = event.hash
+        return VerifyReport(ok=True, checked=expected)
+
+
+def _chained(event: RecordedEvent) -> dict[str, Any]:
+    return {
+        "position": event.position,
+        "event_id": str(event.event_id),
+        "type": event.type,
+        "schema_version": event.schema_version,
+        "stream_id": event.stream_id,
+        "stream_type": event.stream_type,
+        "stream_version": event.stream_version,
+        "occurred_at": stored_time(event.occurred_at),
+        "recorded_at": stored_time(event.recorded_at),
+        "actor": event.actor,
+        "correlation_id": str(event.correlation_id),
+        "causation_id": str(event.causation_id) if event.causation_id else None,
+        "data": event.data,
+    }
+
+
+def _recorded(row: tuple[Any, ...]) -> RecordedEvent:
+    (
+        position,
+        event_id,
+        type_,
+        schema_version,
+        stream_id,
+        stream_type,
+        stream_version,
+        occurred_at,
+        recorded_at,
+        actor,
+        correlation_id,
+        causation_id,
+        data,
+        prev_hash,
+        digest,
+    ) = row
+    return RecordedEvent(
+        position=position,
+        event_id=event_id,
+        type=type_,
+        schema_version=schema_version,
+        stream_id=stream_id,
+        stream_type=stream_type,
+        stream_version=stream_version,
+        occurred_at=occurred_at.astimezone(UTC),
+        recorded_at=recorded_at.astimezone(UTC),
+        actor=actor,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        data=data,
+        prev_hash=prev_hash,
+        hash=digest,
+    )

@@ -1,0 +1,95 @@
+"""One small SQL interface over SQLite and PostgreSQL, so read-model stores are written once.
+
+Statements use `?` placeholders; the PostgreSQL side turns them into `%s`. `namespace` is the
+schema prefix of read-model tables ("" in SQLite, "readmodels." in PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from events.ledger.postgres import PostgresConnections
+from events.ledger.sqlite import SqliteConnections
+
+
+class Session(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+
+class SqlDatabase(Protocol):
+    namespace: str
+
+    def session(self) -> Session: ...
+    def transaction(self) -> Any: ...  # a context manager yielding a Session
+    def script(self, sql: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class _DbApiSession:
+    def __init__(self, connection: Any, placeholder: str) -> None:
+        self._connection = connection
+        self._placeholder = placeholder
+
+    def _sql(self, sql: str) -> str:
+        return sql if self._placeholder == "?" else sql.replace("%", "%%").replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = self._connection.execute(self._sql(sql), tuple(params))
+        return int(cursor.rowcount)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._connection.cursor().executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        row = self._connection.execute(self._sql(sql), tuple(params)).fetchone()
+        return tuple(row) if row is not None else None
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self._connection.execute(self._sql(sql), tuple(params)).fetchall()]
+
+
+class SqliteDatabase:
+    def __init__(self, path: Path | str) -> None:
+        self._connections = SqliteConnections(path)
+        self.namespace = ""
+
+    def session(self) -> Session:
+        return _DbApiSession(self._connections.get(), "?")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self._connections.write() as connection:
+            yield _DbApiSession(connection, "?")
+
+    def script(self, sql: str) -> None:
+        self._connections.get().executescript(sql)
+
+    def close(self) -> None:
+        self._connections.close()
+
+
+class PostgresDatabase:
+    def __init__(self, url: str, schema: str) -> None:
+        self._connections = PostgresConnections(url)
+        self.namespace = f"{schema}."
+
+    def session(self) -> Session:
+        return _DbApiSession(self._connections.get(), "%s")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self._connections.transaction() as connection:
+            yield _DbApiSession(connection, "%s")
+
+    def script(self, sql: str) -> None:
+        self._connections.get().execute(sql.replace(" STRICT;", ";"))
+
+    def close(self) -> None:
+        self._connections.close()

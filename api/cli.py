@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API, status pages and projection runner")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    sub.add_parser("worker", help="server mode: run the faust projection worker")
+    sub.add_parser("relay", help="server mode: run only the outbox relay (serve also runs one)")
     demo = sub.add_parser("demo", help="load the demo data set (about 50 orders)")
     demo.add_argument("--if-empty", action="store_true", help="only when the ledger is empty")
     rebuild = sub.add_parser("rebuild", help="rebuild projections from ledger position 0")
@@ -66,10 +68,9 @@ def _serve(app: Orderledger, args: argparse.Namespace) -> int:
     from api.app import create_app
 
     settings = app.settings
-    print(
-        f"orderledger serving on http://{settings.host}:{settings.port}/status (ledger {settings.ledger_path})",
-        flush=True,
-    )
+    relay = _start_relay(settings)
+    where = "PostgreSQL" if app.server_mode else f"ledger {settings.ledger_path}"
+    print(f"orderledger serving on http://{settings.host}:{settings.port}/status ({where})", flush=True)
     uvicorn.run(
         create_app(app),
         host=settings.host,
@@ -77,6 +78,50 @@ def _serve(app: Orderledger, args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         timeout_graceful_shutdown=5,
     )
+    if relay:
+        relay.stop()
+    return 0
+
+
+def _start_relay(settings: Any) -> Any:
+    """In server mode with Kafka, the API process also runs a relay (only one is active at a time)."""
+    if not (settings.database_url and settings.kafka_bootstrap):
+        return None
+    import threading
+
+    from processors.relay import Relay, ensure_topics
+
+    ensure_topics(
+        settings.kafka_bootstrap, settings.topic_prefix, settings.topic_partitions, settings.topic_replication
+    )
+    relay = Relay(settings.database_url, settings.kafka_bootstrap, settings.topic_prefix)
+    threading.Thread(target=relay.run, name="relay", daemon=True).start()
+    return relay
+
+
+def _relay(app: Orderledger, args: argparse.Namespace) -> int:
+    relay = _start_relay(app.settings)
+    if relay is None:
+        print("orderledger: the relay needs --database-url and --kafka-bootstrap", file=sys.stderr)
+        return 2
+    import signal
+    import threading
+
+    stopped = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+    relay.stop()
+    return 0
+
+
+def _worker(app: Orderledger, args: argparse.Namespace) -> int:
+    if not app.server_mode or not app.settings.kafka_bootstrap:
+        print("orderledger: the worker needs --database-url and --kafka-bootstrap", file=sys.stderr)
+        return 2
+    from processors.worker import run_worker
+
+    run_worker(app.settings)
     return 0
 
 
@@ -137,7 +182,15 @@ def _keys(app: Orderledger, args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"serve": _serve, "demo": _demo, "rebuild": _rebuild, "verify": _verify, "keys": _keys}
+_COMMANDS = {
+    "serve": _serve,
+    "worker": _worker,
+    "relay": _relay,
+    "demo": _demo,
+    "rebuild": _rebuild,
+    "verify": _verify,
+    "keys": _keys,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

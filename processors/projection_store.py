@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from events.ledger import Ledger, RecordedEvent
+from events.ledger.chain import canonical_json
 from processors.sql import Session, SqlDatabase
 from projections import Projection
 
@@ -16,6 +17,9 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 class ProjectionStore:
     """Read-model tables `proj_<name>` (key, doc JSON, query columns, position).
+
+    Documents are stored as canonical JSON (sorted keys), so the same row is the same text
+    whichever ledger it came from (PostgreSQL's JSONB does not keep key order).
 
     Two kinds of checkpoint sit beside the rows, each written in the same transaction:
     the ledger position (embedded runner, rebuilds) and Kafka offsets per topic partition
@@ -94,12 +98,18 @@ class ProjectionStore:
             return position
 
     def apply_partition(
-        self, projection: Projection[Any], topic: str, partition: int, messages: list[tuple[int, RecordedEvent]]
+        self,
+        projection: Projection[Any],
+        topic: str,
+        partition: int,
+        messages: list[tuple[int, RecordedEvent]],
+        through: int | None = None,
     ) -> int:
         """Apply Kafka messages (offset, event) past the stored offset; rows and offset commit together.
 
         Kafka may hold an event twice (the relay re-sends what it is unsure of); each row ignores
-        events at or below its stream version, so a duplicate changes nothing.
+        events at or below its stream version, so a duplicate changes nothing. `through` moves the
+        offset past a message that was not applied (a dead letter).
         """
         offsets = f"{self.db.namespace}consumer_offsets"
         with self.db.transaction() as tx:
@@ -109,10 +119,11 @@ class ProjectionStore:
             )
             next_offset = int(row[0]) if row else 0
             fresh = [event for offset, event in messages if offset >= next_offset]
-            if not fresh:
+            offsets_seen = [offset for offset, _ in messages] + ([through] if through is not None else [])
+            if not offsets_seen or max(offsets_seen) < next_offset:
                 return next_offset
             self._apply_rows(tx, projection, fresh, "", None)
-            last = max(offset for offset, _ in messages) + 1
+            last = max(offsets_seen) + 1
             if row is None:
                 tx.execute(
                     f"INSERT INTO {offsets} (name, topic, partition, next_offset) VALUES (?, ?, ?, ?)",
@@ -170,7 +181,12 @@ class ProjectionStore:
             else:
                 index = projection.index(row)
                 changed.append(
-                    (key, row.model_dump_json(), *(index[n] for n in names), getattr(row, "position", position))
+                    (
+                        key,
+                        canonical_json(row.model_dump(mode="json")),
+                        *(index[n] for n in names),
+                        getattr(row, "position", position),
+                    )
                 )
         tx.executemany(upsert, changed)
         return position

@@ -23,7 +23,7 @@ class Orderledger:
     settings: Settings
     ledger: Ledger
     projections: ProjectionStore
-    runner: EmbeddedRunner | None  # embedded mode only; in server mode faust workers project
+    runner: EmbeddedRunner | None  # None when faust workers project from Kafka
     desk: OrderDesk
     keys: KeyStore
     rates: RateBook
@@ -61,7 +61,8 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
         ledger = PostgresLedger(settings.database_url, clock=clock)
         store = ProjectionStore(PostgresDatabase(settings.database_url, "readmodels"))
         keys = KeyStore(PostgresDatabase(settings.database_url, "access"))
-        runner = None
+        # With Kafka, faust workers project; without it, the API process tails the ledger itself.
+        runner = None if settings.kafka_bootstrap else EmbeddedRunner(ledger, store, list(PROJECTIONS.values()))
     else:
         from events.ledger.sqlite import SqliteLedger
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -130,7 +132,7 @@ class PostgresDatabase:
 
 
 @pytest.fixture(scope="session")
-def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_cluster() -> Iterator[str]:
     """A throwaway PostgreSQL cluster on a free loopback port; yields its superuser URL.
 
     `make test` starts one and passes TEST_PG_SUPERUSER_URL; run alone, the
@@ -140,7 +142,8 @@ def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if given:
         yield given
         return
-    data_dir = tmp_path_factory.mktemp("pg")
+    # Not under pytest's 0700 tmp root: the cluster runs as an unprivileged user who must reach it.
+    data_dir = Path(tempfile.mkdtemp(prefix="orderledger-pg-", dir="/tmp"))
     script = REPO / "deploy/postgres/postgres.sh"
     started = subprocess.run(
         ["bash", str(script), "start", str(data_dir)], capture_output=True, text=True, timeout=180, check=False
@@ -151,6 +154,7 @@ def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"postgresql://orderledger_admin@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(["bash", str(script), "stop", str(data_dir)], capture_output=True, timeout=60, check=False)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture

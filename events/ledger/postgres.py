@@ -62,6 +62,11 @@ CREATE OR REPLACE TRIGGER ledger_events_append_only BEFORE UPDATE OR DELETE ON l
     FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
 CREATE OR REPLACE TRIGGER ledger_events_no_truncate BEFORE TRUNCATE ON ledger.ledger_events
     FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+CREATE TABLE IF NOT EXISTS ledger.relay_progress (
+    name      TEXT PRIMARY KEY,
+    position  BIGINT NOT NULL,
+    marked_at TIMESTAMPTZ NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ledger.ledger_commands (
     key          TEXT PRIMARY KEY,
     request_hash TEXT NOT NULL,
@@ -89,6 +94,16 @@ def migrate(admin_url: str, app_role: str | None) -> None:
             db.execute(
                 sql.SQL("GRANT SELECT, INSERT ON ledger.ledger_events, ledger.ledger_commands TO {}").format(role)
             )
+            db.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON ledger.relay_progress TO {}").format(role))
+        # Read models and API keys live in schemas where the application role creates its tables.
+        for schema in ("readmodels", "access"):
+            db.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+            if app_role:
+                db.execute(
+                    sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(
+                        sql.Identifier(schema), sql.Identifier(app_role)
+                    )
+                )
         db.execute("SELECT pg_advisory_unlock(%s)", (APPEND_LOCK + 1,))
 
 

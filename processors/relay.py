@@ -1,0 +1,167 @@
+"""The outbox relay: publishes every ledger event to Kafka in ledger order, marking it only when delivered.
+
+The ledger table is the outbox: the relay keeps one cursor (`ledger.relay_progress`), moved
+only after every delivery report up to it came back without error. A crash between report
+and marking re-sends from the cursor, so Kafka may hold duplicates but never a gap. One relay
+is active at a time: it holds a PostgreSQL session advisory lock; a second one waits for it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from events.catalogue import STREAM_TYPES
+from events.ledger import RecordedEvent
+from events.ledger.postgres import PostgresLedger
+
+log = logging.getLogger("orderledger.relay")
+RELAY_LOCK = 0x0DE1_ED70
+RELAY_NAME = "kafka"
+
+
+def topic_for(prefix: str, stream_type: str) -> str:
+    """One topic per stream family and version of its envelope, e.g. orderledger.orders.v1."""
+    return f"{prefix}.{stream_type}s.v1"
+
+
+def dead_letter_topic(prefix: str) -> str:
+    return f"{prefix}.deadletter.v1"
+
+
+def event_message(event: RecordedEvent) -> bytes:
+    return json.dumps(event.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
+
+
+def ensure_topics(bootstrap: str, prefix: str, partitions: int, replication: int) -> None:
+    """Create the topics the app uses (retention forever); existing ones are left as they are."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    config = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+    if replication > 1:
+        config["min.insync.replicas"] = str(min(2, replication))
+    wanted = [topic_for(prefix, kind) for kind in STREAM_TYPES] + [dead_letter_topic(prefix)]
+    futures = admin.create_topics(
+        [NewTopic(t, partitions, replication, config=config) for t in wanted], request_timeout=30
+    )
+    for topic, future in futures.items():
+        try:
+            future.result(timeout=60)
+            log.info("created topic %s", topic)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+
+
+class Relay:
+    def __init__(
+        self,
+        database_url: str,
+        bootstrap: str,
+        prefix: str,
+        batch: int = 2000,
+        before_mark: Callable[[int], None] | None = None,
+    ) -> None:
+        self.database_url = database_url
+        self.bootstrap = bootstrap
+        self.prefix = prefix
+        self.batch = batch
+        self.ledger = PostgresLedger(database_url)
+        # Fault injection for tests: called with the position about to be marked.
+        self.before_mark = before_mark
+        self._stop = threading.Event()
+        self._producer = Producer(
+            {
+                "bootstrap.servers": bootstrap,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 5,
+                "compression.type": "lz4",
+                "message.timeout.ms": 600_000,  # keep retrying through a broker outage
+            }
+        )
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        """Wait for the relay lock, then publish until stopped. Reconnects after database errors."""
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.database_url, autocommit=True) as lock_session:
+                    if not self._take_lock(lock_session):
+                        continue
+                    log.info("relay active")
+                    self._publish_loop(lock_session)
+            except (psycopg.OperationalError, OSError) as exc:
+                log.warning("relay lost the database (%s); retrying", exc)
+                time.sleep(1)
+        self._producer.flush(10)
+
+    def _take_lock(self, session: psycopg.Connection[Any]) -> bool:
+        while not self._stop.is_set():
+            row = session.execute("SELECT pg_try_advisory_lock(%s)", (RELAY_LOCK,)).fetchone()
+            if row and row[0]:
+                return True
+            time.sleep(0.5)  # another relay is active; take over when its session ends
+        return False
+
+    def _publish_loop(self, session: psycopg.Connection[Any]) -> None:
+        cursor = self._cursor(session)
+        while not self._stop.is_set():
+            events = self.ledger.read_all(cursor, self.batch)
+            if not events:
+                session.execute("SELECT 1")  # notice a lost session (and lock) promptly
+                time.sleep(0.02)
+                continue
+            if self._deliver(events):
+                cursor = events[-1].position
+                if self.before_mark:
+                    self.before_mark(cursor)
+                session.execute(
+                    "INSERT INTO ledger.relay_progress (name, position, marked_at) VALUES (%s, %s, now())"
+                    " ON CONFLICT (name) DO UPDATE SET position = excluded.position, marked_at = now()",
+                    (RELAY_NAME, cursor),
+                )
+
+    def _cursor(self, session: psycopg.Connection[Any]) -> int:
+        row = session.execute("SELECT position FROM ledger.relay_progress WHERE name = %s", (RELAY_NAME,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _deliver(self, events: list[RecordedEvent]) -> bool:
+        """Produce a batch and wait for every delivery report; False if any failed (re-send it all)."""
+        failures: list[str] = []
+        pending = len(events)
+
+        def report(error: KafkaError | None, _message: Any) -> None:
+            nonlocal pending
+            pending -= 1
+            if error is not None:
+                failures.append(str(error))
+
+        for event in events:
+            while True:
+                try:
+                    self._producer.produce(
+                        topic_for(self.prefix, event.stream_type),
+                        key=event.stream_id.encode(),
+                        value=event_message(event),
+                        on_delivery=report,
+                    )
+                    break
+                except BufferError:
+                    self._producer.poll(0.1)  # local queue full: let deliveries drain
+        while pending > 0 and not self._stop.is_set():
+            self._producer.poll(0.1)
+        if failures:
+            log.warning("%d deliveries failed (first: %s); re-sending from the cursor", len(failures), failures[0])
+            time.sleep(0.5)
+            return False
+        return pending == 0

@@ -1,0 +1,125 @@
+"""The faust worker: every projection handler of the embedded runner, fed from the Kafka topics.
+
+at_least_once in, exactly-once effect out: rows and the (topic, partition, offset) checkpoint
+are written in one PostgreSQL transaction, and a message at or below the stored offset, or an
+event at or below a row's stream version, changes nothing. A message that cannot be decoded or
+applied goes to the dead-letter topic with its reason and the partition moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Any
+
+import faust
+
+from events.catalogue import STREAM_TYPES
+from events.ledger import RecordedEvent
+from processors.projection_store import ProjectionStore
+from processors.relay import dead_letter_topic, ensure_topics, topic_for
+from processors.settings import Settings
+from processors.sql import PostgresDatabase
+from projections.catalogue import PROJECTIONS
+
+log = logging.getLogger("orderledger.worker")
+
+
+class DeadLetters:
+    count = 0
+
+
+def create_worker_app(settings: Settings) -> faust.App:
+    if not settings.database_url or not settings.kafka_bootstrap:
+        raise ValueError("the worker needs a database URL and Kafka bootstrap servers")
+    ensure_topics(
+        settings.kafka_bootstrap, settings.topic_prefix, settings.topic_partitions, settings.topic_replication
+    )
+    app = faust.App(
+        settings.worker_group,
+        broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
+        processing_guarantee="at_least_once",
+        store="memory://",
+        web_enabled=False,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=500,
+        broker_commit_interval=1.0,
+    )
+    store = ProjectionStore(PostgresDatabase(settings.database_url, "readmodels"))
+    for projection in PROJECTIONS.values():
+        store.ensure(projection)
+    dead_letters = app.topic(
+        dead_letter_topic(settings.topic_prefix),
+        key_type=bytes,
+        value_type=bytes,
+        value_serializer="raw",
+        key_serializer="raw",
+    )
+    topics = [topic_for(settings.topic_prefix, kind) for kind in STREAM_TYPES]
+    source = app.topic(*topics, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+
+    async def dead_letter(event: Any, reason: str) -> None:
+        DeadLetters.count += 1
+        message = event.message
+        log.error("dead letter %s[%s]@%s: %s", message.topic, message.partition, message.offset, reason)
+        await dead_letters.send(
+            key=event.key,
+            value=event.value,
+            headers={
+                "reason": reason.encode()[:2000],
+                "source-topic": message.topic.encode(),
+                "source-partition": str(message.partition).encode(),
+                "source-offset": str(message.offset).encode(),
+            },
+        )
+
+    async def apply(
+        topic: str, partition: int, decoded: list[tuple[int, RecordedEvent]], events: dict[int, Any]
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        for projection in PROJECTIONS.values():
+            try:
+                await loop.run_in_executor(None, store.apply_partition, projection, topic, partition, decoded)
+            except Exception:
+                # One bad event must not stop the partition: apply one by one, park the bad one.
+                for offset, recorded in decoded:
+                    try:
+                        await loop.run_in_executor(
+                            None, store.apply_partition, projection, topic, partition, [(offset, recorded)]
+                        )
+                    except Exception as exc:
+                        await dead_letter(events[offset], f"{projection.name}: {type(exc).__name__}: {exc}")
+                        await loop.run_in_executor(
+                            None,
+                            lambda o=offset, p=projection: store.apply_partition(p, topic, partition, [], through=o),
+                        )
+
+    @app.agent(source, name="projections")
+    async def project(stream: Any) -> None:
+        async for batch in stream.take_events(500, within=0.05):
+            groups: dict[tuple[str, int], list[Any]] = defaultdict(list)
+            for event in batch:
+                groups[(event.message.topic, event.message.partition)].append(event)
+            for (topic, partition), events in groups.items():
+                decoded: list[tuple[int, RecordedEvent]] = []
+                undecodable: list[int] = []
+                for event in events:
+                    try:
+                        decoded.append((event.message.offset, RecordedEvent.model_validate_json(event.value)))
+                    except Exception as exc:
+                        await dead_letter(event, f"undecodable: {type(exc).__name__}: {str(exc)[:500]}")
+                        undecodable.append(event.message.offset)
+                await apply(topic, partition, decoded, {e.message.offset: e for e in events})
+                for offset in undecodable:
+                    for projection in PROJECTIONS.values():
+                        store.apply_partition(projection, topic, partition, [], through=offset)
+
+    return app
+
+
+def run_worker(settings: Settings) -> None:
+    app = create_worker_app(settings)
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+    worker.execute_from_commandline()

@@ -68,7 +68,7 @@ def _serve(app: Orderledger, args: argparse.Namespace) -> int:
     from api.app import create_app
 
     settings = app.settings
-    relay = _start_relay(settings)
+    relay = _start_relay(settings) if settings.run_relay else None
     where = "PostgreSQL" if app.server_mode else f"ledger {settings.ledger_path}"
     print(f"orderledger serving on http://{settings.host}:{settings.port}/status ({where})", flush=True)
     uvicorn.run(

@@ -173,6 +173,9 @@ class ProjectionStore:
             f"INSERT INTO {table} (key, doc, {', '.join(names)}, position) VALUES (?, ?, {marks}, ?)"
             f" ON CONFLICT (key) DO UPDATE SET doc = excluded.doc, position = excluded.position"
             + "".join(f", {n} = excluded.{n}" for n in names)
+            # Rows only move forward: a late writer (a worker losing its partition in a rebalance)
+            # cannot put back an older state.
+            + f" WHERE {table}.position <= excluded.position"
         )
         changed = []
         for key, row in rows.items():

@@ -20,7 +20,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from events.catalogue import STREAM_TYPES
-from events.ledger import RecordedEvent
+from events.ledger import LedgerUnavailable, RecordedEvent
 from events.ledger.postgres import PostgresLedger
 
 log = logging.getLogger("orderledger.relay")
@@ -100,7 +100,7 @@ class Relay:
                         continue
                     log.info("relay active")
                     self._publish_loop(lock_session)
-            except (psycopg.OperationalError, OSError) as exc:
+            except (psycopg.OperationalError, LedgerUnavailable, OSError) as exc:
                 log.warning("relay lost the database (%s); retrying", exc)
                 time.sleep(1)
         self._producer.flush(10)

@@ -32,6 +32,7 @@ class Settings(BaseModel):
     kafka_bootstrap: str | None = Field(default=None, description="host:port[,host:port]; enables the relay")
     topic_prefix: str = Field(default="orderledger", pattern=r"^[a-z][a-z0-9.-]*$")
     worker_group: str = "orderledger-projections"
+    run_relay: bool = Field(default=True, description="serve also runs the outbox relay (one is active at a time)")
     topic_partitions: int = Field(default=6, ge=1, le=1000)
     topic_replication: int = Field(default=1, ge=1, le=10)
 

@@ -7,7 +7,7 @@ schema prefix of read-model tables ("" in SQLite, "readmodels." in PostgreSQL).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,27 +32,31 @@ class SqlDatabase(Protocol):
 
 
 class _DbApiSession:
-    def __init__(self, connection: Any, placeholder: str) -> None:
+    def __init__(self, connection: Any, placeholder: str, guard: Any = nullcontext) -> None:
         self._connection = connection
         self._placeholder = placeholder
+        self._guard = guard  # turns a lost connection into LedgerUnavailable (PostgreSQL)
 
     def _sql(self, sql: str) -> str:
         return sql if self._placeholder == "?" else sql.replace("%", "%%").replace("?", "%s")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cursor = self._connection.execute(self._sql(sql), tuple(params))
-        return int(cursor.rowcount)
+        with self._guard():
+            return int(self._connection.execute(self._sql(sql), tuple(params)).rowcount)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
-            self._connection.cursor().executemany(self._sql(sql), [tuple(r) for r in rows])
+            with self._guard():
+                self._connection.cursor().executemany(self._sql(sql), [tuple(r) for r in rows])
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        row = self._connection.execute(self._sql(sql), tuple(params)).fetchone()
+        with self._guard():
+            row = self._connection.execute(self._sql(sql), tuple(params)).fetchone()
         return tuple(row) if row is not None else None
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self._connection.execute(self._sql(sql), tuple(params)).fetchall()]
+        with self._guard():
+            return [tuple(r) for r in self._connection.execute(self._sql(sql), tuple(params)).fetchall()]
 
 
 class SqliteDatabase:
@@ -81,15 +85,17 @@ class PostgresDatabase:
         self.namespace = f"{schema}."
 
     def session(self) -> Session:
-        return _DbApiSession(self._connections.get(), "%s")
+        with self._connections.unavailable_as_503():
+            return _DbApiSession(self._connections.get(), "%s", self._connections.unavailable_as_503)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with self._connections.transaction() as connection:
-            yield _DbApiSession(connection, "%s")
+            yield _DbApiSession(connection, "%s", self._connections.unavailable_as_503)
 
     def script(self, sql: str) -> None:
-        self._connections.get().execute(sql.replace(" STRICT;", ";"))
+        with self._connections.unavailable_as_503():
+            self._connections.get().execute(sql.replace(" STRICT;", ";"))
 
     def close(self) -> None:
         self._connections.close()

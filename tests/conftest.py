@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -131,46 +132,112 @@ class PostgresDatabase:
     name: str
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a free loopback port; yields its superuser URL.
+@dataclass(frozen=True)
+class PostgresCluster:
+    data_dir: Path
 
-    `make test` starts one and passes TEST_PG_SUPERUSER_URL; run alone, the
-    tests start their own with deploy/postgres/postgres.sh.
+    @property
+    def superuser_url(self) -> str:
+        port = (self.data_dir / "port").read_text().strip()
+        return f"postgresql://orderledger_admin@127.0.0.1:{port}/postgres"
+
+    def restart(self) -> None:
+        script = REPO / "deploy/postgres/postgres.sh"
+        done = subprocess.run(
+            ["bash", str(script), "restart", str(self.data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster on a free loopback port.
+
+    `make test` starts one and passes its directory as TEST_PG_DATA_DIR; run alone, the tests
+    start their own with deploy/postgres/postgres.sh.
     """
-    given = os.environ.get("TEST_PG_SUPERUSER_URL")
+    given = os.environ.get("TEST_PG_DATA_DIR")
     if given:
-        yield given
+        yield PostgresCluster(Path(given))
         return
     # Not under pytest's 0700 tmp root: the cluster runs as an unprivileged user who must reach it.
     data_dir = Path(tempfile.mkdtemp(prefix="orderledger-pg-", dir="/tmp"))
     script = REPO / "deploy/postgres/postgres.sh"
     started = subprocess.run(
-        ["bash", str(script), "start", str(data_dir)], capture_output=True, text=True, timeout=180, check=False
+        ["bash", str(script), "start", str(data_dir)], capture_output=True, text=True, timeout=300, check=False
     )
     assert started.returncode == 0, started.stderr
     try:
-        port = (data_dir / "port").read_text().strip()
-        yield f"postgresql://orderledger_admin@127.0.0.1:{port}/postgres"
+        yield PostgresCluster(data_dir)
     finally:
         subprocess.run(["bash", str(script), "stop", str(data_dir)], capture_output=True, timeout=60, check=False)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture
-def pg_database(pg_cluster: str) -> Iterator[PostgresDatabase]:
+def pg_database(pg_cluster: PostgresCluster) -> Iterator[PostgresDatabase]:
     """A fresh database owned by orderledger_owner, for one test."""
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_cluster, autocommit=True) as admin:
+    superuser = pg_cluster.superuser_url
+    with psycopg.connect(superuser, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}" OWNER orderledger_owner')
-    base = pg_cluster.rsplit("/", 1)[0]
+    base = superuser.rsplit("/", 1)[0]
     host = base.split("@", 1)[1]
     yield PostgresDatabase(
         admin_url=f"postgresql://orderledger_owner@{host}/{name}",
         app_url=f"postgresql://orderledger_app@{host}/{name}",
         name=name,
     )
-    with psycopg.connect(pg_cluster, autocommit=True) as admin:
+    with psycopg.connect(superuser, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# ---------------------------------------------------------------- Kafka (server mode)
+
+
+@dataclass(frozen=True)
+class KafkaBroker:
+    data_dir: Path
+
+    @property
+    def bootstrap(self) -> str:
+        return (self.data_dir / "bootstrap").read_text().strip()
+
+    @property
+    def pid(self) -> int:
+        return int((self.data_dir / "kafka.pid").read_text().strip())
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[KafkaBroker]:
+    """A single-node KRaft broker on loopback: `make test` passes TEST_KAFKA_DATA_DIR, else our own."""
+    given = os.environ.get("TEST_KAFKA_DATA_DIR")
+    if given:
+        yield KafkaBroker(Path(given))
+        return
+    data_dir = Path(tempfile.mkdtemp(prefix="orderledger-kafka-", dir="/tmp"))
+    script = REPO / "deploy/kafka/kafka.sh"
+    started = subprocess.run(
+        ["bash", str(script), "start", str(data_dir)], capture_output=True, text=True, timeout=900, check=False
+    )
+    assert started.returncode == 0, started.stderr[-2000:]
+    try:
+        yield KafkaBroker(data_dir)
+    finally:
+        subprocess.run(["bash", str(script), "stop", str(data_dir)], capture_output=True, timeout=60, check=False)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def server_stack(pg_database: PostgresDatabase, kafka_broker: KafkaBroker, tmp_path: Path) -> Iterator[Any]:
+    from tests.integration.server_stack import ServerStack
+
+    stack = ServerStack(pg_database, kafka_broker.bootstrap, tmp_path)
+    yield stack
+    stack.stop()

@@ -130,11 +130,22 @@ class PostgresConnections:
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        connection = self.get()
-        try:
+        with self.unavailable_as_503():
+            connection = self.get()
             with connection.transaction():
                 yield connection
-        except psycopg.OperationalError as exc:
+
+    def fetchall(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self.unavailable_as_503():
+            return self.get().execute(query, params).fetchall()
+
+    @staticmethod
+    @contextmanager
+    def unavailable_as_503() -> Iterator[None]:
+        """A lost or refused connection is the ledger being unavailable, which a retry may fix."""
+        try:
+            yield
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise LedgerUnavailable(f"PostgreSQL connection lost: {exc}") from exc
 
     def close(self) -> None:
@@ -258,56 +269,40 @@ class PostgresLedger:
             return results
 
     def read_stream(self, stream_id: str) -> list[RecordedEvent]:
-        rows = (
-            self._db.get()
-            .execute(
-                f"SELECT {_COLUMNS} FROM ledger.ledger_events WHERE stream_id = %s ORDER BY stream_version",
-                (stream_id,),
-            )
-            .fetchall()
+        rows = self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM ledger.ledger_events WHERE stream_id = %s ORDER BY stream_version", (stream_id,)
         )
         return [_recorded(row) for row in rows]
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
-        rows = (
-            self._db.get()
-            .execute(
-                f"SELECT {_COLUMNS} FROM ledger.ledger_events WHERE position > %s ORDER BY position LIMIT %s",
-                (after_position, limit),
-            )
-            .fetchall()
+        rows = self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM ledger.ledger_events WHERE position > %s ORDER BY position LIMIT %s",
+            (after_position, limit),
         )
         return [_recorded(row) for row in rows]
 
     def head(self) -> int:
-        row = self._db.get().execute("SELECT MAX(position) FROM ledger.ledger_events").fetchone()
-        return int(row[0] or 0) if row else 0
+        rows = self._db.fetchall("SELECT MAX(position) FROM ledger.ledger_events")
+        return int(rows[0][0] or 0)
 
     def find_command(self, key: str) -> CommandOutcome | None:
-        row = (
-            self._db.get()
-            .execute("SELECT request_hash, results FROM ledger.ledger_commands WHERE key = %s", (key,))
-            .fetchone()
-        )
-        if row is None:
+        rows = self._db.fetchall("SELECT request_hash, results FROM ledger.ledger_commands WHERE key = %s", (key,))
+        if not rows:
             return None
-        return CommandOutcome(key=key, request_hash=row[0], results=tuple(AppendResult(**r) for r in row[1]))
+        request_hash, results = rows[0]
+        return CommandOutcome(key=key, request_hash=request_hash, results=tuple(AppendResult(**r) for r in results))
 
     def last_stream_id(self, prefix: str) -> str | None:
-        row = (
-            self._db.get()
-            .execute(
-                "SELECT MAX(stream_id) FROM ledger.ledger_events WHERE stream_id >= %s AND stream_id < %s",
-                (prefix, prefix + "\uffff"),
-            )
-            .fetchone()
+        rows = self._db.fetchall(
+            "SELECT MAX(stream_id) FROM ledger.ledger_events WHERE stream_id >= %s AND stream_id < %s",
+            (prefix, prefix + "\uffff"),
         )
-        return str(row[0]) if row and row[0] is not None else None
+        return str(rows[0][0]) if rows[0][0] is not None else None
 
     def verify(self) -> VerifyReport:
         prev_hash = GENESIS_HASH
         expected = 0
-        with self._db.get().cursor() as cursor:
+        with self._db.unavailable_as_503(), self._db.get().cursor() as cursor:
             cursor.execute(f"SELECT {_COLUMNS} FROM ledger.ledger_events ORDER BY position")
             for row in cursor:
                 expected += 1

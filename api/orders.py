@@ -20,6 +20,7 @@ from events.command_handling import CommandContext, CommandResult
 from events.ledger.chain import canonical_json
 from events.model import Fact
 from events.money import Amount, UnitPrice
+from events.ordering import Order
 from events.orders import (
     AmendSection32,
     ApplyLateDeliveryRebate,
@@ -259,12 +260,17 @@ def _endpoint(action: Action) -> Callable[..., CommandAccepted]:
         if_match: IfMatch = None,
     ) -> CommandAccepted:
         require(caller, *action.roles)
-        order = _visible_order(app, caller, order_id)
-        if action.path == "award" and caller.client_org and order.processing != "delegated":
-            raise Problem(403, "forbidden_role", "only the broker awards a call-up it processes")
+
+        def authorize(order: Order) -> None:
+            # Checked on the ledger's own state, not a projection that may lag behind it.
+            if not caller.may_see(order.client_org):
+                raise Problem(404, "order_not_found", f"there is no order {order_id}")
+            if action.path == "award" and caller.client_org and order.processing != "delegated":
+                raise Problem(403, "forbidden_role", "only the broker awards a call-up it processes")
+
         command = action.command(body, caller, _today(app))
         context = _context(request, app, caller, body, idempotency_key, if_match)
-        return _accepted(app, response, app.desk.execute(order_id, command, context))
+        return _accepted(app, response, app.desk.execute(order_id, command, context, authorize))
 
     # FastAPI reads the body's model from the annotation: give each endpoint its own.
     endpoint.__annotations__ = {**endpoint.__annotations__, "body": action.body}

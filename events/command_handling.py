@@ -103,7 +103,14 @@ class OrderDesk:
                 return self._replay_or_fail(context)
         raise CommandRejected("busy", "could not assign an order number; retry", 503)
 
-    def execute(self, order_id: str, command: OrderCommand, context: CommandContext) -> CommandResult:
+    def execute(
+        self,
+        order_id: str,
+        command: OrderCommand,
+        context: CommandContext,
+        authorize: Callable[[Order], None] | None = None,
+    ) -> CommandResult:
+        """Decide and append; `authorize` sees the order (from the ledger) first and may refuse."""
         replay = self._replay(context)
         if replay:
             return replay
@@ -111,6 +118,8 @@ class OrderDesk:
             order, version = self.load(order_id)
             if order is None:
                 raise CommandRejected("order_not_found", f"there is no order {order_id}", 404)
+            if authorize:
+                authorize(order)
             if context.expected_version is not None and context.expected_version != version:
                 raise CommandRejected(
                     "version_conflict",

@@ -66,6 +66,7 @@ class Order(Fact):
     order_id: str
     status: str  # placed | awarded | partially_delivered | delivered | cancelled | closed
     placed_on: date
+    client_org: str
     client_tax_status: str
     processing: Processing
     urgency: str
@@ -530,6 +531,7 @@ def evolve(order: Order | None, event: OrderEvent) -> Order:
             order_id=event.order_id,
             status="placed",
             placed_on=event.pricing.tax_date,
+            client_org=event.client_org,
             client_tax_status=event.client_tax_status,
             processing=event.processing,
             urgency=event.urgency,

@@ -84,6 +84,8 @@ class Relay:
                 "acks": "all",
                 "linger.ms": 5,
                 "compression.type": "lz4",
+                # The Java client's partitioner: a stream lands on the same partition whoever produces it.
+                "partitioner": "murmur2_random",
                 "message.timeout.ms": 600_000,  # keep retrying through a broker outage
             }
         )

@@ -1,0 +1,298 @@
+#!/usr/bin/env bash
+# Local single-node Apache Kafka broker (KRaft, combined broker+controller) for orderledger.
+# Needs only Java 17+ and Maven; no Docker. Everything listens on 127.0.0.1 only.
+#
+#   kafka.sh fetch                   download the broker jars via Maven (idempotent, cached)
+#   kafka.sh start DATA_DIR [PORT]   format + start a broker, wait until ready, print 127.0.0.1:PORT
+#   kafka.sh stop DATA_DIR           SIGTERM, wait, SIGKILL after a timeout
+#   kafka.sh status DATA_DIR         print the bootstrap address if running (exit 1 if not)
+#
+# Environment (all optional):
+#   KAFKA_VERSION          broker version (default: <kafka.version> in pom.xml next to this script)
+#   ORDERLEDGER_CACHE_DIR  jar cache root (default: ${XDG_CACHE_HOME:-~/.cache}/orderledger)
+#   KAFKA_MVN_ARGS         extra Maven arguments for fetch (e.g. -Dmaven.repo.local=...)
+#   KAFKA_CONTROLLER_PORT  controller port for start (default: a free one)
+#   KAFKA_START_TIMEOUT    seconds to wait for readiness (default 90)
+#   KAFKA_STOP_TIMEOUT     seconds to wait after SIGTERM before SIGKILL (default 30)
+#   KAFKA_HEAP_OPTS        default "-Xms128m -Xmx512m"
+#   KAFKA_JVM_OPTS         extra JVM options for the broker
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+POM="$HERE/pom.xml"
+KAFKA_VERSION="${KAFKA_VERSION:-$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM" | head -n1)}"
+CACHE_ROOT="${ORDERLEDGER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/orderledger}"
+KDIR="$CACHE_ROOT/kafka-$KAFKA_VERSION"
+LIBS="$KDIR/libs"
+PROBE="$KDIR/probe"
+STAMP="$KDIR/.fetched"
+
+log() { printf 'kafka.sh: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+now_ms() { date +%s%3N; }
+
+need_java() { command -v java >/dev/null 2>&1 || die "java not found on PATH (Java 17+ required)"; }
+
+# Stamp = what was fetched: version + the files that determine the fetch result.
+stamp_value() { printf '%s\n' "$KAFKA_VERSION"; cat "$POM" "$HERE/ReadyCheck.java" | cksum; }
+
+is_fetched() {
+    [[ -f "$STAMP" && -d "$LIBS" && -f "$PROBE/ReadyCheck.class" ]] && [[ "$(cat "$STAMP")" == "$(stamp_value)" ]]
+}
+
+cmd_fetch() {
+    is_fetched && return 0
+    need_java
+    command -v mvn >/dev/null 2>&1 || die "mvn not found on PATH (Maven 3.8+ required)"
+    command -v javac >/dev/null 2>&1 || die "javac not found on PATH (a JDK is required)"
+    mkdir -p "$KDIR"
+    # Serialize concurrent fetches (parallel CI jobs / test workers).
+    if command -v flock >/dev/null 2>&1; then
+        exec 9>"$KDIR/.lock"
+        flock 9
+        is_fetched && { exec 9>&-; return 0; }
+    fi
+    log "fetching Apache Kafka $KAFKA_VERSION jars via Maven into $LIBS ..."
+    local t0 tmp
+    t0=$(now_ms)
+    tmp="$(mktemp -d "$KDIR/.fetch.XXXXXX")"
+    # shellcheck disable=SC2086
+    # Output goes to a log shown only on failure (Maven 3.8 prints stray ANSI resets even with -B).
+    if ! mvn -q -B -Dstyle.color=never -f "$POM" package \
+            -Dkafka.version="$KAFKA_VERSION" -Dkafka.libs.dir="$tmp/libs" ${KAFKA_MVN_ARGS:-} >"$tmp/mvn.log" 2>&1; then
+        sed 's/\x1b\[[0-9;]*m//g' "$tmp/mvn.log" | grep -v '^[[:space:]]*$' >&2 || true
+        rm -rf "$tmp"
+        die "Maven fetch failed"
+    fi
+    mkdir -p "$tmp/probe"
+    javac -nowarn -d "$tmp/probe" -cp "$tmp/libs/*" "$HERE/ReadyCheck.java" >&2 \
+        || { rm -rf "$tmp"; die "compiling ReadyCheck.java failed"; }
+    rm -rf "$LIBS" "$PROBE"
+    mv "$tmp/libs" "$LIBS"
+    mv "$tmp/probe" "$PROBE"
+    rm -rf "$tmp"
+    stamp_value >"$STAMP"
+    exec 9>&- # release the fetch lock (and keep the broker from inheriting it)
+    log "fetched $(find "$LIBS" -name '*.jar' | wc -l) jars in $(( ($(now_ms) - t0) / 1000 ))s"
+}
+
+abs_dir() { mkdir -p "$1" && (cd "$1" && pwd -P); }
+
+pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+
+# The pid file belongs to a broker of this DATA_DIR (guards against recycled pids).
+broker_pid() {
+    local dd="$1" pid
+    [[ -f "$dd/kafka.pid" ]] || return 1
+    pid="$(cat "$dd/kafka.pid")"
+    pid_alive "$pid" || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-Dorderledger.kafka.datadir=$dd " || return 1
+    printf '%s\n' "$pid"
+}
+
+port_in_use() {
+    # Something answers on 127.0.0.1:$1, or ss lists it as listening (any address).
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    if command -v ss >/dev/null 2>&1; then
+        [[ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ]] && return 0
+    fi
+    return 1
+}
+
+# A free-looking port below the Linux ephemeral range (32768+), so it cannot clash with client sockets.
+pick_port() {
+    local p i
+    for i in $(seq 1 500); do
+        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
+        [[ " $* " == *" $p "* ]] && continue
+        port_in_use "$p" || { printf '%s\n' "$p"; return 0; }
+    done
+    die "no free port found"
+}
+
+write_config() {
+    local dd="$1" port="$2" cport="$3"
+    cat >"$dd/server.properties" <<EOF
+# Generated by deploy/kafka/kafka.sh - single-node KRaft (combined broker+controller), loopback only.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dd/data
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+# Single local broker: fewer internal partitions = faster first group join / first transaction.
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=3
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+}
+
+cmd_start() {
+    [[ $# -ge 1 && $# -le 2 ]] || die "usage: kafka.sh start DATA_DIR [PORT]"
+    local dd port="${2:-}" cport="${KAFKA_CONTROLLER_PORT:-}" t0 pid
+    t0=$(now_ms)
+    dd="$(abs_dir "$1")"
+    if pid="$(broker_pid "$dd")"; then
+        [[ -f "$dd/bootstrap" ]] || die "broker pid $pid running for $dd but no bootstrap file"
+        log "already running (pid $pid)"
+        cat "$dd/bootstrap"
+        return 0
+    fi
+    cmd_fetch
+    need_java
+    mkdir -p "$dd/logs"
+    rm -f "$dd/kafka.pid" "$dd/bootstrap"
+
+    local auto_port=0 auto_cport=0
+    if [[ -z "$port" ]]; then
+        auto_port=1
+        # Restarting an existing DATA_DIR: keep the previous port when it is free.
+        if [[ -f "$dd/server.properties" ]]; then
+            port="$(sed -n 's#^advertised.listeners=PLAINTEXT://127.0.0.1:\([0-9]*\)$#\1#p' "$dd/server.properties")"
+            [[ -n "$port" ]] && port_in_use "$port" && port=""
+        fi
+    fi
+    [[ -z "$cport" ]] && auto_cport=1
+    [[ "$port" =~ ^[0-9]*$ && "$cport" =~ ^[0-9]*$ ]] || die "ports must be numbers"
+    if [[ $auto_port -eq 0 ]] && port_in_use "$port"; then die "port $port on 127.0.0.1 is already in use"; fi
+    if [[ $auto_cport -eq 0 ]] && port_in_use "$cport"; then die "controller port $cport is already in use"; fi
+
+    local attempt rc
+    for attempt in 1 2 3; do
+        [[ -z "$port" ]] && port="$(pick_port)"
+        [[ -z "$cport" ]] && cport="$(pick_port "$port")"
+        write_config "$dd" "$port" "$cport"
+
+        if [[ ! -f "$dd/data/meta.properties" ]]; then
+            # Cluster id: 16 random bytes, URL-safe base64 without padding (what `kafka-storage random-uuid` prints).
+            local cid
+            # A leading '-' would be parsed as an option (Kafka's own random-uuid avoids it too).
+            cid="-"
+            while [[ $cid == -* ]]; do cid="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"; done
+            java -Xmx256m -XX:TieredStopAtLevel=1 -Dkafka.logs.dir="$dd/logs" -Dkafka.log.file=storage \
+                -Dlog4j2.configurationFile="$HERE/log4j2.properties" \
+                -cp "$LIBS/*" kafka.tools.StorageTool format -t "$cid" -c "$dd/server.properties" \
+                >"$dd/logs/format.out" 2>&1 || { cat "$dd/logs/format.out" >&2; die "storage format failed"; }
+            printf '%s\n' "$cid" >"$dd/cluster.id"
+        fi
+
+        # Word splitting of KAFKA_HEAP_OPTS / KAFKA_JVM_OPTS is intended.
+        # shellcheck disable=SC2206
+        local -a jvm=(java ${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}
+            -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
+            -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true
+            ${KAFKA_JVM_OPTS:-}
+            "-Dorderledger.kafka.datadir=$dd"
+            "-Dkafka.logs.dir=$dd/logs" "-Dlog4j2.configurationFile=$HERE/log4j2.properties"
+            -cp "$LIBS/*" kafka.Kafka "$dd/server.properties")
+        local launcher=()
+        command -v setsid >/dev/null 2>&1 && launcher=(setsid)
+        # The wrapper shell records its own pid, then execs java (so the pid is the JVM's).
+        # shellcheck disable=SC2016
+        "${launcher[@]}" bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$dd/kafka.pid" "${jvm[@]}" \
+            </dev/null >"$dd/logs/kafka.out" 2>&1 &
+        local i
+        for i in $(seq 1 100); do [[ -s "$dd/kafka.pid" ]] && break; sleep 0.05; done
+        pid="$(cat "$dd/kafka.pid" 2>/dev/null)" || die "broker did not start"
+
+        rc=0
+        java -Xmx128m -XX:TieredStopAtLevel=1 -Dkafka.logs.dir="$dd/logs" -Dkafka.log.file=readycheck \
+            -Dlog4j2.configurationFile="$HERE/log4j2.properties" \
+            -cp "$LIBS/*:$PROBE" ReadyCheck "127.0.0.1:$port" "${KAFKA_START_TIMEOUT:-90}" "$pid" \
+            >"$dd/logs/readycheck.out" 2>&1 || rc=$?
+        if [[ $rc -eq 0 ]]; then
+            # Metadata answered; also wait for the end of broker startup in the log (normally already there).
+            local deadline=$(( $(now_ms) + ${KAFKA_START_TIMEOUT:-90} * 1000 ))
+            until grep -q 'Kafka Server started' "$dd/logs/server.log" 2>/dev/null; do
+                pid_alive "$pid" || { rc=3; break; }
+                (( $(now_ms) < deadline )) || { rc=2; break; }
+                sleep 0.1
+            done
+        fi
+        if [[ $rc -eq 0 ]]; then
+            printf '127.0.0.1:%s\n' "$port" >"$dd/bootstrap"
+            log "broker ready (pid $pid, controller 127.0.0.1:$cport, logs $dd/logs) in $(( ($(now_ms) - t0) / 1000 )).$(( ($(now_ms) - t0) % 1000 / 100 ))s"
+            cat "$dd/bootstrap"
+            return 0
+        fi
+        # Lost a race for an auto-picked port (someone bound it after we checked): pick again.
+        local clash
+        clash="$(sed -n 's/.*failed to bind to 127\.0\.0\.1:\([0-9]*\): Address already in use.*/\1/p' \
+            "$dd/logs/server.log" 2>/dev/null | head -n1)"
+        if [[ $rc -eq 3 && $attempt -lt 3 && -n "$clash" ]] \
+                && { [[ $auto_port -eq 1 && $clash == "$port" ]] || [[ $auto_cport -eq 1 && $clash == "$cport" ]]; }; then
+            log "port $clash was taken meanwhile, retrying with another port"
+            [[ $clash == "$port" ]] && port=""
+            [[ $clash == "$cport" ]] && cport=""
+            mv "$dd/logs/server.log" "$dd/logs/server.log.failed-$attempt" 2>/dev/null || true
+            rm -f "$dd/kafka.pid"
+            continue
+        fi
+        break
+    done
+    log "broker failed to become ready (readycheck exit $rc):"
+    tail -n 3 "$dd/logs/readycheck.out" >&2 || true
+    grep -E '^\[[^]]*\] (ERROR|FATAL)' "$dd/logs/server.log" 2>/dev/null | head -n 10 >&2 \
+        || tail -n 30 "$dd/logs/kafka.out" >&2 || true
+    log "full logs: $dd/logs/"
+    cmd_stop "$dd" >/dev/null 2>&1 || true
+    exit 1
+}
+
+cmd_stop() {
+    [[ $# -eq 1 ]] || die "usage: kafka.sh stop DATA_DIR"
+    [[ -d "$1" ]] || { log "no such DATA_DIR: $1"; return 0; }
+    local dd pid i
+    dd="$(abs_dir "$1")"
+    if ! pid="$(broker_pid "$dd")"; then
+        log "not running"
+        rm -f "$dd/kafka.pid" "$dd/bootstrap"
+        return 0
+    fi
+    kill -TERM "$pid" 2>/dev/null || true
+    local limit=$(( ${KAFKA_STOP_TIMEOUT:-30} * 10 ))
+    for ((i = 0; i < limit; i++)); do
+        pid_alive "$pid" || break
+        sleep 0.1
+    done
+    if pid_alive "$pid"; then
+        log "still alive after ${KAFKA_STOP_TIMEOUT:-30}s, sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do pid_alive "$pid" || break; sleep 0.1; done
+    fi
+    rm -f "$dd/kafka.pid" "$dd/bootstrap"
+    log "stopped (pid $pid)"
+}
+
+cmd_status() {
+    [[ $# -eq 1 ]] || die "usage: kafka.sh status DATA_DIR"
+    local dd pid
+    dd="$(cd "$1" 2>/dev/null && pwd -P)" || { log "not running"; return 1; }
+    if pid="$(broker_pid "$dd")" && [[ -f "$dd/bootstrap" ]]; then
+        log "running (pid $pid)"
+        cat "$dd/bootstrap"
+    else
+        log "not running"
+        return 1
+    fi
+}
+
+case "${1:-}" in
+    fetch) shift; [[ $# -eq 0 ]] || die "usage: kafka.sh fetch"; cmd_fetch ;;
+    start) shift; cmd_start "$@" ;;
+    stop) shift; cmd_stop "$@" ;;
+    status) shift; cmd_status "$@" ;;
+    *) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac

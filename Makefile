@@ -34,8 +34,10 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests/unit -q
 
+# Starts a real PostgreSQL and a real Kafka broker (deploy/test-services.sh), runs every test, stops both.
 test: install system-packages lint typecheck
-	$(BIN)/pytest
+	bash deploy/kafka/kafka.sh fetch
+	bash deploy/test-services.sh $(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives: chromium (browser tests).
+# Installs the Debian packages the test suite drives: chromium, kcat, Java, Maven, PostgreSQL.
 # Idempotent: installs only what is missing. Needs root (or sudo) on a fresh machine.
 set -euo pipefail
 
 missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromium ] || missing+=(chromium)          # browser tests
+command -v kcat >/dev/null 2>&1 || missing+=(kcat)      # a Kafka consumer outside the project
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)  # the Kafka broker
+command -v mvn >/dev/null 2>&1 || missing+=(maven)      # fetches the Kafka broker jars
+
+# PostgreSQL has its own installer: it keeps Debian from creating and starting a default cluster.
+bash "$(dirname "${BASH_SOURCE[0]}")/postgres/postgres.sh" install
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -46,6 +46,9 @@ def create_worker_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         broker_commit_every=500,
         broker_commit_interval=1.0,
+        # A killed worker's partitions move to the others after 10 s, not faust's default 60 s.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
     )
     store = ProjectionStore(PostgresDatabase(settings.database_url, "readmodels"))
     for projection in PROJECTIONS.values():

@@ -9,7 +9,7 @@
 #
 # Environment (all optional):
 #   KAFKA_VERSION          broker version (default: <kafka.version> in pom.xml next to this script)
-#   ORDERLEDGER_CACHE_DIR  jar cache root (default: ${XDG_CACHE_HOME:-~/.cache}/orderledger)
+#   KAFKA_CACHE_DIR  jar cache root (default: ${XDG_CACHE_HOME:-~/.cache}/orderledger)
 #   KAFKA_MVN_ARGS         extra Maven arguments for fetch (e.g. -Dmaven.repo.local=...)
 #   KAFKA_CONTROLLER_PORT  controller port for start (default: a free one)
 #   KAFKA_START_TIMEOUT    seconds to wait for readiness (default 90)
@@ -21,7 +21,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 POM="$HERE/pom.xml"
 KAFKA_VERSION="${KAFKA_VERSION:-$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM" | head -n1)}"
-CACHE_ROOT="${ORDERLEDGER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/orderledger}"
+CACHE_ROOT="${KAFKA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/orderledger}"
 KDIR="$CACHE_ROOT/kafka-$KAFKA_VERSION"
 LIBS="$KDIR/libs"
 PROBE="$KDIR/probe"

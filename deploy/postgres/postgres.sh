@@ -11,8 +11,8 @@
 # Progress goes to stderr; `start` prints exactly one stdout line: the app database URL.
 #
 # Environment (all optional):
-#   ORDERLEDGER_PG_USER    OS user that runs the server when invoked as root (default orderledger-pg)
-#   ORDERLEDGER_PG_LIBDIR  where Debian puts server versions (default /usr/lib/postgresql)
+#   PG_RUN_AS_USER    OS user that runs the server when invoked as root (default orderledger-pg)
+#   PG_LIBDIR  where Debian puts server versions (default /usr/lib/postgresql)
 set -euo pipefail
 umask 022
 
@@ -23,7 +23,7 @@ export LC_ALL=C
 readonly PROG=postgres.sh
 SELF=$(realpath -- "$0")
 readonly SELF
-readonly LIBDIR=${ORDERLEDGER_PG_LIBDIR:-/usr/lib/postgresql}
+readonly LIBDIR=${PG_LIBDIR:-/usr/lib/postgresql}
 readonly SUPERUSER=orderledger_admin
 readonly OWNER_ROLE=orderledger_owner
 readonly APP_ROLE=orderledger_app
@@ -106,7 +106,7 @@ set_run_as() {
     RUN_AS=$(stat -c %U "$PGDATA_DIR")
     [ "$RUN_AS" != root ] || die "$PGDATA_DIR is owned by root; PostgreSQL cannot run as root"
   else
-    RUN_AS=${ORDERLEDGER_PG_USER:-orderledger-pg}
+    RUN_AS=${PG_RUN_AS_USER:-orderledger-pg}
   fi
 }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -194,6 +195,52 @@ def test_given_published_orders_when_kcat_reads_the_topic_then_an_orders_events_
     assert [e["stream_version"] for e in events] == [1, 2, 3]
 
 
+def test_given_an_append_held_open_when_others_wait_then_neither_relay_nor_worker_skips_it(server_stack, tmp_path):
+    """The late-commit trap end to end: the held event reaches Kafka and the projection too."""
+    stack = server_stack
+    ensure_topics(stack.bootstrap, stack.prefix, 3, 1)
+    relay = Relay(stack.database.app_url, stack.bootstrap, stack.prefix)
+    threading.Thread(target=relay.run, daemon=True).start()
+    stack.start_worker()
+    settings = Settings(
+        database_url=stack.database.app_url,
+        admin_database_url=stack.database.admin_url,
+        kafka_bootstrap=stack.bootstrap,
+        topic_prefix=stack.prefix,
+    )
+    held, others = build(settings), build(settings)
+    release, holding = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        holding.set()
+        release.wait(10)
+
+    held.ledger.before_commit = hold  # type: ignore[attr-defined]
+    from tests.e2e.fuzz_given import draft
+
+    try:
+        for _ in range(3):
+            others.desk.place(*draft(order_body()))
+        slow = threading.Thread(target=lambda: held.desk.place(*draft(order_body(client_org="ASPC"))))
+        slow.start()
+        assert holding.wait(10)
+        fast = [threading.Thread(target=lambda: others.desk.place(*draft(order_body()))) for _ in range(4)]
+        for thread in fast:
+            thread.start()
+        time.sleep(3)  # the relay and the worker keep polling meanwhile
+        release.set()
+        slow.join()
+        for thread in fast:
+            thread.join()
+        rows = wait_for_worker_to_match(stack, tmp_path)
+        assert len(rows) == 8
+        assert any('"client_org":"ASPC"' in doc for _, doc in rows)
+    finally:
+        relay.stop()
+        held.close()
+        others.close()
+
+
 # ---------------------------------------------------------------- faults
 
 
@@ -215,6 +262,13 @@ def test_given_a_worker_killed_mid_stream_when_restarted_then_projections_equal_
     assert len(rows) >= 20
 
 
+def last_assignment(stack, worker: str) -> set[int]:
+    """The orders-topic partitions in the worker's last "newly assigned partitions" log table."""
+    topic = re.escape(topic_for(stack.prefix, "order"))
+    found = re.findall(rf"\| {topic}\s*\| \{{([0-9, ]*)\}}", stack.log(worker))
+    return {int(p) for p in found[-1].split(",") if p.strip()} if found else set()
+
+
 def test_given_two_workers_when_one_stops_then_the_other_takes_its_partitions_without_loss_or_doubles(
     server_stack, tmp_path
 ):
@@ -223,9 +277,23 @@ def test_given_two_workers_when_one_stops_then_the_other_takes_its_partitions_wi
     stack.start_worker("worker-a")
     stack.start_worker("worker-b")
     with Load(stack) as load:
+        # Given: the two workers in one group split the 3 partitions between them
+        wait_until(
+            lambda: (
+                last_assignment(stack, "worker-a")
+                and last_assignment(stack, "worker-b")
+                and last_assignment(stack, "worker-a") | last_assignment(stack, "worker-b") == {0, 1, 2}
+            ),
+            60,
+            "both workers to hold partitions",
+        )
+        assert not last_assignment(stack, "worker-a") & last_assignment(stack, "worker-b")
         load.wait_for(40)
         wait_until(lambda: len(worker_rows(stack)) > 5, 60, "the workers to project something")
+        # When: one stops
         stack.signal("worker-a", signal.SIGTERM)
+        # Then: the other takes every partition, and the projection ends equal to a rebuild
+        wait_until(lambda: last_assignment(stack, "worker-b") == {0, 1, 2}, 60, "worker-b to take all partitions")
         load.wait_for(len(load.acknowledged) + 40)
     wait_for_worker_to_match(stack, tmp_path)
 
@@ -320,6 +388,7 @@ def test_given_postgres_restarted_under_load_then_503_problems_meanwhile_and_not
         load.wait_for(acknowledged_after + 10, seconds=60)
     codes = {code for code, _ in statuses}
     assert codes <= {201, 503}, codes
+    assert 503 in codes, "no request met the restart"
     assert all(kind.startswith("application/problem+json") for code, kind in statuses if code == 503)
     ledger = PostgresLedger(stack.database.app_url)
     load.assert_all_in(ledger)

@@ -105,6 +105,10 @@ class Relay:
             except (psycopg.OperationalError, LedgerUnavailable, OSError) as exc:
                 log.warning("relay lost the database (%s); retrying", exc)
                 time.sleep(1)
+            except Exception:
+                # Never die quietly: the cursor is safe in the database, so start over from it.
+                log.exception("relay failed; restarting from its cursor")
+                time.sleep(1)
         self._producer.flush(10)
 
     def _take_lock(self, session: psycopg.Connection[Any]) -> bool:

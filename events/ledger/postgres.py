@@ -80,31 +80,53 @@ _COLUMNS = (
 )
 
 
+SCHEMA_VERSION = 1
+MIGRATION_LOCK = APPEND_LOCK + 1
+
+
 def migrate(admin_url: str, app_role: str | None) -> None:
-    """Create the ledger schema as its owner; the application role may only SELECT and INSERT."""
-    with psycopg.connect(admin_url, autocommit=True) as db:
-        db.execute("SELECT pg_advisory_lock(%s)", (APPEND_LOCK + 1,))  # one migration at a time
-        db.execute(SCHEMA)
-        if app_role:
-            role = sql.Identifier(app_role)
-            db.execute(sql.SQL("GRANT USAGE ON SCHEMA ledger TO {}").format(role))
-            db.execute(
-                sql.SQL("REVOKE ALL ON ledger.ledger_events, ledger.ledger_commands FROM PUBLIC, {}").format(role)
-            )
-            db.execute(
-                sql.SQL("GRANT SELECT, INSERT ON ledger.ledger_events, ledger.ledger_commands TO {}").format(role)
-            )
-            db.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON ledger.relay_progress TO {}").format(role))
-        # Read models and API keys live in schemas where the application role creates its tables.
+    """Create the ledger schema as its owner; the application role may only SELECT and INSERT.
+
+    One transaction, so a second instance starting while the first serves changes nothing the
+    first can see half-done; the DDL runs only when the schema is behind, so a start does not
+    lock the ledger table.
+    """
+    with psycopg.connect(admin_url) as db, db.transaction():
+        db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))  # one migration at a time
+        db.execute("CREATE SCHEMA IF NOT EXISTS ledger")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS ledger.schema_migrations"
+            " (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        row = db.execute("SELECT COALESCE(MAX(version), 0) FROM ledger.schema_migrations").fetchone()
+        if row is None or row[0] < SCHEMA_VERSION:
+            db.execute(SCHEMA)
+            db.execute("INSERT INTO ledger.schema_migrations (version) VALUES (%s)", (SCHEMA_VERSION,))
         for schema in ("readmodels", "access"):
+            # Read models and API keys live in schemas where the application role creates its tables.
             db.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-            if app_role:
-                db.execute(
-                    sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(
-                        sql.Identifier(schema), sql.Identifier(app_role)
-                    )
-                )
-        db.execute("SELECT pg_advisory_unlock(%s)", (APPEND_LOCK + 1,))
+        if app_role:
+            _grant(db, app_role)
+
+
+def _grant(db: psycopg.Connection[Any], app_role: str) -> None:
+    role = sql.Identifier(app_role)
+    allowed = {
+        "ledger.ledger_events": ("SELECT", "INSERT"),
+        "ledger.ledger_commands": ("SELECT", "INSERT"),
+        "ledger.relay_progress": ("SELECT", "INSERT", "UPDATE"),
+    }
+    for table, privileges in allowed.items():
+        for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"):
+            held = db.execute("SELECT has_table_privilege(%s, %s, %s)", (app_role, table, privilege)).fetchone()
+            wanted = privilege in privileges
+            if held and held[0] != wanted:
+                verb = "GRANT {} ON {} TO {}" if wanted else "REVOKE {} ON {} FROM PUBLIC, {}"
+                schema, name = table.split(".")
+                db.execute(sql.SQL(verb).format(sql.SQL(privilege), sql.Identifier(schema, name), role))
+    db.execute(sql.SQL("GRANT USAGE ON SCHEMA ledger TO {}").format(role))
+    for schema in ("readmodels", "access"):
+        db.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(sql.Identifier(schema), role))
 
 
 class PostgresConnections:

@@ -265,8 +265,13 @@ def test_given_a_worker_killed_mid_stream_when_restarted_then_projections_equal_
 def last_assignment(stack, worker: str) -> set[int]:
     """The orders-topic partitions in the worker's last "newly assigned partitions" log table."""
     topic = re.escape(topic_for(stack.prefix, "order"))
-    found = re.findall(rf"\| {topic}\s*\| \{{([0-9, ]*)\}}", stack.log(worker))
-    return {int(p) for p in found[-1].split(",") if p.strip()} if found else set()
+    found = re.findall(rf"\| {topic}\s*\| \{{([0-9, -]*)\}}", stack.log(worker))
+    partitions: set[int] = set()
+    for part in found[-1].split(",") if found else []:
+        first, _, last = part.strip().partition("-")  # faust writes ranges: {0-2}, {1-2}, {0}
+        if first:
+            partitions |= set(range(int(first), int(last or first) + 1))
+    return partitions
 
 
 def test_given_two_workers_when_one_stops_then_the_other_takes_its_partitions_without_loss_or_doubles(

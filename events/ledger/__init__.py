@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -45,6 +46,37 @@ class RecordedEvent(Fact):
     data: dict[str, Any]
     prev_hash: str
     hash: str
+
+
+# The stored columns of an event, in the order both adapters select them.
+RECORDED_COLUMNS = (
+    "position",
+    "event_id",
+    "type",
+    "schema_version",
+    "stream_id",
+    "stream_type",
+    "stream_version",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "correlation_id",
+    "causation_id",
+    "data",
+    "prev_hash",
+    "hash",
+)
+
+
+def recorded_from_row(row: tuple[Any, ...]) -> RecordedEvent:
+    """A stored row back as an event: timestamps in UTC, data parsed if the database kept it as text."""
+    fields = dict(zip(RECORDED_COLUMNS, row, strict=True))
+    if isinstance(fields["data"], str):
+        fields["data"] = json.loads(fields["data"])
+    event = RecordedEvent.model_validate(fields)
+    return event.model_copy(
+        update={"occurred_at": event.occurred_at.astimezone(UTC), "recorded_at": event.recorded_at.astimezone(UTC)}
+    )
 
 
 class StreamAppend(Fact):

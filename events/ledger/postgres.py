@@ -19,6 +19,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from events.ledger import (
+    RECORDED_COLUMNS,
     AppendResult,
     CommandOutcome,
     CommandRecord,
@@ -29,8 +30,9 @@ from events.ledger import (
     StreamAppend,
     StreamVersionConflict,
     VerifyReport,
+    recorded_from_row,
 )
-from events.ledger.chain import GENESIS_HASH, event_hash, stored_time
+from events.ledger.chain import GENESIS_HASH, event_hash, new_event_fields, stored_time, verify_chain
 
 APPEND_LOCK = 0x0DE1_ED6E  # advisory lock key held by every append transaction
 
@@ -74,10 +76,7 @@ CREATE TABLE IF NOT EXISTS ledger.ledger_commands (
     recorded_at  TIMESTAMPTZ NOT NULL
 );
 """
-_COLUMNS = (
-    "position, event_id, type, schema_version, stream_id, stream_type, stream_version,"
-    " occurred_at, recorded_at, actor, correlation_id, causation_id, data, prev_hash, hash"
-)
+_COLUMNS = ", ".join(RECORDED_COLUMNS)
 
 
 SCHEMA_VERSION = 1
@@ -229,21 +228,7 @@ class PostgresLedger:
                 for event in append.events:
                     position += 1
                     version += 1
-                    fields = {
-                        "position": position,
-                        "event_id": str(event.event_id),
-                        "type": event.type,
-                        "schema_version": event.schema_version,
-                        "stream_id": append.stream_id,
-                        "stream_type": event.stream_type,
-                        "stream_version": version,
-                        "occurred_at": stored_time(event.occurred_at),
-                        "recorded_at": recorded_text,
-                        "actor": event.actor,
-                        "correlation_id": str(event.correlation_id),
-                        "causation_id": str(event.causation_id) if event.causation_id else None,
-                        "data": event.data,
-                    }
+                    fields = new_event_fields(event, append.stream_id, position, version, recorded_text)
                     digest = event_hash(prev_hash, fields)
                     rows.append(
                         (
@@ -294,14 +279,14 @@ class PostgresLedger:
         rows = self._db.fetchall(
             f"SELECT {_COLUMNS} FROM ledger.ledger_events WHERE stream_id = %s ORDER BY stream_version", (stream_id,)
         )
-        return [_recorded(row) for row in rows]
+        return [recorded_from_row(row) for row in rows]
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         rows = self._db.fetchall(
             f"SELECT {_COLUMNS} FROM ledger.ledger_events WHERE position > %s ORDER BY position LIMIT %s",
             (after_position, limit),
         )
-        return [_recorded(row) for row in rows]
+        return [recorded_from_row(row) for row in rows]
 
     def head(self) -> int:
         rows = self._db.fetchall("SELECT MAX(position) FROM ledger.ledger_events")
@@ -322,88 +307,7 @@ class PostgresLedger:
         return str(rows[0][0]) if rows[0][0] is not None else None
 
     def verify(self) -> VerifyReport:
-        prev_hash = GENESIS_HASH
-        expected = 0
+        """Walk the chain from position 1; name the first position whose row does not hold."""
         with self._db.unavailable_as_503(), self._db.get().cursor() as cursor:
             cursor.execute(f"SELECT {_COLUMNS} FROM ledger.ledger_events ORDER BY position")
-            for row in cursor:
-                expected += 1
-                event = _recorded(row)
-                if event.position != expected:
-                    return VerifyReport(
-                        ok=False,
-                        checked=expected - 1,
-                        first_bad_position=expected,
-                        reason=f"position {expected} is missing (next is {event.position})",
-                    )
-                if event.prev_hash != prev_hash:
-                    return VerifyReport(
-                        ok=False,
-                        checked=expected - 1,
-                        first_bad_position=expected,
-                        reason="prev_hash does not match the hash of the event before",
-                    )
-                if event_hash(prev_hash, _chained(event)) != event.hash:
-                    return VerifyReport(
-                        ok=False,
-                        checked=expected - 1,
-                        first_bad_position=expected,
-                        reason="content does not match its hash (the row was changed)",
-                    )
-                prev_hash = event.hash
-        return VerifyReport(ok=True, checked=expected)
-
-
-def _chained(event: RecordedEvent) -> dict[str, Any]:
-    return {
-        "position": event.position,
-        "event_id": str(event.event_id),
-        "type": event.type,
-        "schema_version": event.schema_version,
-        "stream_id": event.stream_id,
-        "stream_type": event.stream_type,
-        "stream_version": event.stream_version,
-        "occurred_at": stored_time(event.occurred_at),
-        "recorded_at": stored_time(event.recorded_at),
-        "actor": event.actor,
-        "correlation_id": str(event.correlation_id),
-        "causation_id": str(event.causation_id) if event.causation_id else None,
-        "data": event.data,
-    }
-
-
-def _recorded(row: tuple[Any, ...]) -> RecordedEvent:
-    (
-        position,
-        event_id,
-        type_,
-        schema_version,
-        stream_id,
-        stream_type,
-        stream_version,
-        occurred_at,
-        recorded_at,
-        actor,
-        correlation_id,
-        causation_id,
-        data,
-        prev_hash,
-        digest,
-    ) = row
-    return RecordedEvent(
-        position=position,
-        event_id=event_id,
-        type=type_,
-        schema_version=schema_version,
-        stream_id=stream_id,
-        stream_type=stream_type,
-        stream_version=stream_version,
-        occurred_at=occurred_at.astimezone(UTC),
-        recorded_at=recorded_at.astimezone(UTC),
-        actor=actor,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        data=data,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
+            return verify_chain(recorded_from_row(row) for row in cursor)

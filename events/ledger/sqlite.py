@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from events.ledger import (
+    RECORDED_COLUMNS,
     AppendResult,
     CommandOutcome,
     CommandRecord,
@@ -22,8 +23,17 @@ from events.ledger import (
     StreamAppend,
     StreamVersionConflict,
     VerifyReport,
+    recorded_from_row,
 )
-from events.ledger.chain import GENESIS_HASH, canonical_json, event_hash, stored_time
+from events.ledger.chain import (
+    GENESIS_HASH,
+    UnreadableRow,
+    canonical_json,
+    event_hash,
+    new_event_fields,
+    stored_time,
+    verify_chain,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger_events (
@@ -56,10 +66,7 @@ CREATE TABLE IF NOT EXISTS ledger_commands (
 ) STRICT;
 """
 
-_COLUMNS = (
-    "position, event_id, type, schema_version, stream_id, stream_type, stream_version,"
-    " occurred_at, recorded_at, actor, correlation_id, causation_id, data, prev_hash, hash"
-)
+_COLUMNS = ", ".join(RECORDED_COLUMNS)
 
 
 def open_database(path: Path | str, timeout: float = 30.0) -> sqlite3.Connection:
@@ -167,7 +174,7 @@ class SqliteLedger:
                 for event in append.events:
                     position += 1
                     version += 1
-                    fields = _stored_fields(event, append.stream_id, position, version, recorded_at)
+                    fields = new_event_fields(event, append.stream_id, position, version, recorded_at)
                     digest = event_hash(prev_hash, fields)
                     rows.append((*_row_values(fields), prev_hash, digest))
                     prev_hash = digest
@@ -198,7 +205,7 @@ class SqliteLedger:
             .execute(f"SELECT {_COLUMNS} FROM ledger_events WHERE stream_id = ? ORDER BY stream_version", (stream_id,))
             .fetchall()
         )
-        return [_recorded(row) for row in rows]
+        return [recorded_from_row(row) for row in rows]
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         rows = (
@@ -209,7 +216,7 @@ class SqliteLedger:
             )
             .fetchall()
         )
-        return [_recorded(row) for row in rows]
+        return [recorded_from_row(row) for row in rows]
 
     def head(self) -> int:
         row = self._db.get().execute("SELECT MAX(position) FROM ledger_events").fetchone()
@@ -238,99 +245,16 @@ class SqliteLedger:
 
     def verify(self) -> VerifyReport:
         """Walk the chain from position 1; name the first position whose row does not hold."""
-        prev_hash = GENESIS_HASH
-        expected_position = 0
         cursor = self._db.get().execute(f"SELECT {_COLUMNS} FROM ledger_events ORDER BY position")
-        for row in cursor:
-            expected_position += 1
-            fields = dict(zip(_COLUMNS.replace(" ", "").split(","), row, strict=True))
-            position = fields["position"]
-            if position != expected_position:
-                return VerifyReport(
-                    ok=False,
-                    checked=expected_position - 1,
-                    first_bad_position=expected_position,
-                    reason=f"position {expected_position} is missing (next is {position})",
-                )
-            if fields["prev_hash"] != prev_hash:
-                return VerifyReport(
-                    ok=False,
-                    checked=position - 1,
-                    first_bad_position=position,
-                    reason="prev_hash does not match the hash of the event before",
-                )
-            try:
-                fields["data"] = json.loads(fields["data"])
-                digest = event_hash(prev_hash, fields)
-            except (ValueError, TypeError) as exc:
-                return VerifyReport(
-                    ok=False, checked=position - 1, first_bad_position=position, reason=f"row cannot be read: {exc}"
-                )
-            if digest != fields["hash"]:
-                return VerifyReport(
-                    ok=False,
-                    checked=position - 1,
-                    first_bad_position=position,
-                    reason="content does not match its hash (the row was changed)",
-                )
-            prev_hash = fields["hash"]
-        return VerifyReport(ok=True, checked=expected_position)
+        return verify_chain(_readable(row) for row in cursor)
 
 
-def _stored_fields(event: NewEvent, stream_id: str, position: int, version: int, recorded_at: str) -> dict[str, Any]:
-    return {
-        "position": position,
-        "event_id": str(event.event_id),
-        "type": event.type,
-        "schema_version": event.schema_version,
-        "stream_id": stream_id,
-        "stream_type": event.stream_type,
-        "stream_version": version,
-        "occurred_at": stored_time(event.occurred_at),
-        "recorded_at": recorded_at,
-        "actor": event.actor,
-        "correlation_id": str(event.correlation_id),
-        "causation_id": str(event.causation_id) if event.causation_id else None,
-        "data": event.data,
-    }
+def _readable(row: tuple[Any, ...]) -> RecordedEvent:
+    try:
+        return recorded_from_row(row)
+    except (ValueError, TypeError) as exc:
+        raise UnreadableRow(int(row[0]), str(exc)) from exc
 
 
 def _row_values(fields: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(canonical_json(v) if k == "data" else v for k, v in fields.items())
-
-
-def _recorded(row: tuple[Any, ...]) -> RecordedEvent:
-    (
-        position,
-        event_id,
-        type_,
-        schema_version,
-        stream_id,
-        stream_type,
-        stream_version,
-        occurred_at,
-        recorded_at,
-        actor,
-        correlation_id,
-        causation_id,
-        data,
-        prev_hash,
-        digest,
-    ) = row
-    return RecordedEvent(
-        position=position,
-        event_id=event_id,
-        type=type_,
-        schema_version=schema_version,
-        stream_id=stream_id,
-        stream_type=stream_type,
-        stream_version=stream_version,
-        occurred_at=datetime.fromisoformat(occurred_at),
-        recorded_at=datetime.fromisoformat(recorded_at),
-        actor=actor,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        data=json.loads(data),
-        prev_hash=prev_hash,
-        hash=digest,
-    )

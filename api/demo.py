@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from events.command_handling import CommandContext, OrderDesk
+from events.command_handling import CommandContext, Desk
 from events.errors import CommandRejected
 from events.orders import (
     ApplyLateDeliveryRebate,
@@ -102,7 +102,7 @@ PLAN = [
 ]
 
 
-def load_demo(desk: OrderDesk, today: date, seed: int = 20261123) -> list[str]:
+def load_demo(desk: Desk, today: date, seed: int = 20261123) -> list[str]:
     """Place and advance the demo orders as of `today`; returns the order numbers."""
     rnd = random.Random(seed)
     ids = _Ids(seed)
@@ -202,7 +202,7 @@ def load_demo(desk: OrderDesk, today: date, seed: int = 20261123) -> list[str]:
 
 
 def _advance(
-    desk: OrderDesk,
+    desk: Desk,
     ids: _Ids,
     order_id: str,
     state: str,

@@ -6,15 +6,17 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from events.contracts import CONTRACT_EVENT_TYPES, ContractEvent
 from events.ledger import RecordedEvent
 from events.model import Fact
 from events.orders import ORDER_EVENT_TYPES, OrderEvent
 
-STREAM_TYPES: dict[str, tuple[type[Fact], ...]] = {"order": ORDER_EVENT_TYPES}
+STREAM_TYPES: dict[str, tuple[type[Fact], ...]] = {"order": ORDER_EVENT_TYPES, "contract": CONTRACT_EVENT_TYPES}
 EVENT_TYPES: dict[str, type[Fact]] = {
     model.model_fields["type"].default: model for models in STREAM_TYPES.values() for model in models
 }
 _order_event = TypeAdapter(OrderEvent)
+_contract_event = TypeAdapter(ContractEvent)
 
 
 def decode(event: RecordedEvent) -> Any:
@@ -27,3 +29,7 @@ def decode(event: RecordedEvent) -> Any:
 
 def decode_order_event(data: dict[str, Any]) -> OrderEvent:
     return _order_event.validate_python(data)
+
+
+def decode_contract_event(data: dict[str, Any]) -> ContractEvent:
+    return _contract_event.validate_python(data)

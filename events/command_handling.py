@@ -1,16 +1,30 @@
-"""Carry out a command: load the stream, decide, append with the expected version, once per key."""
+"""Carry out commands: load the streams, decide, append with expected versions, once per key.
+
+An order that draws on a registered contract is decided together with that contract, and both
+streams are appended in one all-or-nothing batch: an award that would overdraw the contract, or
+an inventory order for stock that is not there, is refused as a whole.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime
 
-from events.catalogue import decode_order_event
+from events import contracting, ordering
+from events.catalogue import decode_contract_event, decode_order_event
+from events.contracts import (
+    ContractCommand,
+    RecordConsumption,
+    ReleaseInventory,
+    ReserveInventory,
+    ReverseConsumption,
+)
 from events.errors import CommandRejected
 from events.ledger import (
     NO_STREAM,
@@ -19,15 +33,17 @@ from events.ledger import (
     DuplicateCommand,
     Ledger,
     NewEvent,
+    StreamAppend,
     StreamVersionConflict,
 )
 from events.model import Fact
-from events.ordering import Order, decide, evolve
-from events.orders import OrderCommand, OrderEvent, PlaceOrder
+from events.ordering import Order
+from events.orders import AwardCallUp, CancelOrder, OrderCommand, OrderPlaced, PlaceOrder
 from events.rates import RateBook
 
 EASTERN = ZoneInfo("America/Toronto")
 RETRIES_ON_CONFLICT = 5
+ORDERABLE_KINDS = ("standing_offer", "supply_arrangement", "inventory")
 # Which payload field holds the business date of each date-only fact.
 _BUSINESS_DATE_FIELDS = (
     "priced_on",
@@ -40,6 +56,17 @@ _BUSINESS_DATE_FIELDS = (
     "applied_on",
     "cancelled_on",
     "closed_on",
+    "exercised_on",
+    "recorded_on",
+    "reversed_on",
+    "reserved_on",
+    "released_on",
+    "withdrawn_on",
+    "reinstated_on",
+    "reached_on",
+    "noticed_on",
+    "expired_on",
+    "terminated_on",
 )
 
 
@@ -64,44 +91,61 @@ class CommandResult(Fact):
     replayed: bool = False
 
 
-class OrderDesk:
-    """The one place order commands are carried out, whatever the ledger adapter."""
+@dataclass
+class _Plan:
+    """What a command appends: events per stream, each at the version it was decided on."""
+
+    appends: list[tuple[str, str, int, list[Any]]]  # (stream_id, stream_type, version, events)
+
+
+class Desk:
+    """The one place commands are carried out, whatever the ledger adapter."""
 
     def __init__(self, ledger: Ledger, rates: RateBook, new_id: Callable[[], uuid.UUID] = uuid.uuid4) -> None:
         self.ledger = ledger
         self.rates = rates
         self.new_id = new_id
 
+    # ------------------------------------------------------------ loading
+
     def load(self, order_id: str) -> tuple[Order | None, int]:
         order: Order | None = None
         version = NO_STREAM
         for recorded in self.ledger.read_stream(order_id):
-            order = evolve(order, decode_order_event(recorded.data))
+            order = ordering.evolve(order, decode_order_event(recorded.data))
             version = recorded.stream_version
         return order, version
+
+    def load_contract(self, contract_id: str) -> tuple[contracting.Contract | None, int]:
+        contract: contracting.Contract | None = None
+        version = NO_STREAM
+        for recorded in self.ledger.read_stream(_contract_stream(contract_id)):
+            contract = contracting.evolve(contract, decode_contract_event(recorded.data))
+            version = recorded.stream_version
+        return contract, version
+
+    # ------------------------------------------------------------ orders
 
     def place(self, draft: PlaceOrder, context: CommandContext) -> CommandResult:
         """Place an order: the order number (its `order_id`) is assigned here, never before.
 
         Numbers run per calendar year of placement: ORD-2026-000001, ORD-2026-000002, ...
         """
-        replay = self._replay(context)
-        if replay:
-            return replay
         prefix = f"ORD-{draft.placed_at.astimezone(EASTERN).year}-"
         placed = context.model_copy(update={"now": draft.placed_at})
-        for _ in range(RETRIES_ON_CONFLICT * 4):
+
+        def plan() -> _Plan:
             last = self.ledger.last_stream_id(prefix)
             number = int(last.removeprefix(prefix)) + 1 if last else 1
             command = draft.model_copy(update={"order_id": f"{prefix}{number:06d}"})
-            events = decide(command, None, self.rates)
-            try:
-                return self._append(command.order_id, NO_STREAM, events, placed)
-            except StreamVersionConflict:
-                continue  # another request took this number first: take the next
-            except DuplicateCommand:
-                return self._replay_or_fail(context)
-        raise CommandRejected("busy", "could not assign an order number; retry", 503)
+            events = ordering.decide(command, None, self.rates)
+            appends: list[tuple[str, str, int, list[Any]]] = [(command.order_id, "order", NO_STREAM, events)]
+            if command.contract_id:
+                appends.append(self._reservation(command, events[0]))
+            return _Plan(appends)
+
+        # A conflict on a new order's stream means another request took the number: take the next.
+        return self._run(plan, placed, retries=RETRIES_ON_CONFLICT * 4)
 
     def execute(
         self,
@@ -111,51 +155,148 @@ class OrderDesk:
         authorize: Callable[[Order], None] | None = None,
     ) -> CommandResult:
         """Decide and append; `authorize` sees the order (from the ledger) first and may refuse."""
-        replay = self._replay(context)
-        if replay:
-            return replay
-        for _ in range(RETRIES_ON_CONFLICT):
+
+        def plan() -> _Plan:
             order, version = self.load(order_id)
             if order is None:
                 raise CommandRejected("order_not_found", f"there is no order {order_id}", 404)
             if authorize:
                 authorize(order)
-            if context.expected_version is not None and context.expected_version != version:
-                raise CommandRejected(
-                    "version_conflict",
-                    f"order {order_id} is at version {version}, not {context.expected_version}:"
-                    " read it again and retry",
-                    409,
+            _expect(context, order_id, version)
+            events = ordering.decide(command, order, self.rates)
+            appends: list[tuple[str, str, int, list[Any]]] = [(order_id, "order", version, events)]
+            if order.contract_id:
+                linked = self._contract_effect(order, command)
+                if linked:
+                    appends.append(linked)
+            return _Plan(appends)
+
+        return self._run(plan, context)
+
+    def _reservation(self, command: PlaceOrder, placed: Any) -> tuple[str, str, int, list[Any]]:
+        assert isinstance(placed, OrderPlaced) and command.contract_id
+        contract, version = self.load_contract(command.contract_id)
+        if contract is None:
+            raise CommandRejected("unknown_contract", f"there is no registered contract {command.contract_id}")
+        if contract.kind not in ORDERABLE_KINDS:
+            raise CommandRejected(
+                "contract_kind_not_orderable",
+                f"{command.contract_id} is a {contract.kind}; orders draw on standing offers,"
+                " supply arrangements or inventory",
+            )
+        if contract.supplier != command.supplier:
+            raise CommandRejected(
+                "contract_supplier_mismatch",
+                f"{command.contract_id} is with {contract.supplier}, the order with {command.supplier}",
+            )
+        events: list[Any] = []
+        if contract.kind == "inventory":
+            for line in command.lines:
+                price = contract.unit_prices.get(line.sku)
+                if price is not None and price != line.unit_price:
+                    raise CommandRejected(
+                        "inventory_price_mismatch",
+                        f"{line.sku} is {price} on {command.contract_id}, not {line.unit_price}",
+                    )
+            reserve = ReserveInventory(
+                order_id=command.order_id,
+                reserved_on=placed.pricing.tax_date,
+                quantities={line.sku: line.quantity for line in command.lines},
+            )
+            events = contracting.decide(reserve, contract)
+        return (_contract_stream(command.contract_id), "contract", version, events)
+
+    def _contract_effect(self, order: Order, command: OrderCommand) -> tuple[str, str, int, list[Any]] | None:
+        """Awarding draws the order on its contract; cancelling gives it back."""
+        assert order.contract_id
+        contract, version = self.load_contract(order.contract_id)
+        if contract is None:
+            return None
+        linked: Any
+        if isinstance(command, AwardCallUp):
+            linked = RecordConsumption(
+                consumption_id=f"{order.order_id}/award",
+                client_org=order.client_org,
+                amount=order.pricing.totals.commitment_basis,
+                quantity=sum(line.quantity for line in order.lines),
+                period=command.awarded_on.strftime("%Y-%m"),
+                source="awarded_order",
+                reference=order.order_id,
+                recorded_on=command.awarded_on,
+                reservation_order_id=order.order_id if order.order_id in contract.reservations else None,
+            )
+        elif isinstance(command, CancelOrder) and f"{order.order_id}/award" in contract.consumptions:
+            linked = ReverseConsumption(
+                consumption_id=f"{order.order_id}/award",
+                reason=f"order cancelled: {command.reason}",
+                reversed_on=command.cancelled_on,
+            )
+        elif isinstance(command, CancelOrder) and order.order_id in contract.reservations:
+            linked = ReleaseInventory(
+                order_id=order.order_id, reason=f"order cancelled: {command.reason}", released_on=command.cancelled_on
+            )
+        else:
+            return None
+        return (_contract_stream(order.contract_id), "contract", version, contracting.decide(linked, contract))
+
+    # ------------------------------------------------------------ contracts
+
+    def execute_contract(self, contract_id: str, command: ContractCommand, context: CommandContext) -> CommandResult:
+        def plan() -> _Plan:
+            contract, version = self.load_contract(contract_id)
+            _expect(context, contract_id, version)
+            return _Plan([(_contract_stream(contract_id), "contract", version, contracting.decide(command, contract))])
+
+        return self._run(plan, context)
+
+    # ------------------------------------------------------------ appending
+
+    def _run(
+        self, plan: Callable[[], _Plan], context: CommandContext, retries: int = RETRIES_ON_CONFLICT
+    ) -> CommandResult:
+        replay = self._replay(context)
+        if replay:
+            return replay
+        for _ in range(retries):
+            decided = plan()
+            appends = [
+                StreamAppend(
+                    stream_id=stream_id,
+                    expected_version=version,
+                    events=tuple(self._envelope(e, kind, context) for e in events),
                 )
-            events = decide(command, order, self.rates)
+                for stream_id, kind, version, events in decided.appends
+                if events
+            ]
+            if not appends:
+                stream_id, _, version, _ = decided.appends[0]
+                return CommandResult(
+                    stream_id=stream_id, stream_version=version, first_position=0, last_position=0, event_types=()
+                )
+            record = (
+                CommandRecord(key=context.idempotency_key, request_hash=context.request_hash)
+                if context.idempotency_key
+                else None
+            )
             try:
-                return self._append(order_id, version, events, context)
+                results = self.ledger.append_batch(appends, record)
             except StreamVersionConflict:
                 if context.expected_version is not None:
-                    raise CommandRejected("version_conflict", f"order {order_id} changed meanwhile", 409) from None
+                    raise CommandRejected(
+                        "version_conflict", "the stream changed meanwhile; read it again", 409
+                    ) from None
                 continue  # decide again against the newer state
             except DuplicateCommand:
                 return self._replay_or_fail(context)
-        raise CommandRejected("version_conflict", f"order {order_id} keeps changing; retry", 409)
+            return _result(results[0], tuple(e.type for e in appends[0].events))
+        raise CommandRejected("version_conflict", "the stream keeps changing; retry", 409)
 
-    # ------------------------------------------------------------ internals
-
-    def _append(self, stream_id: str, version: int, events: list[OrderEvent], context: CommandContext) -> CommandResult:
-        new = [self._envelope(event, context) for event in events]
-        command = (
-            CommandRecord(key=context.idempotency_key, request_hash=context.request_hash)
-            if context.idempotency_key
-            else None
-        )
-        result = self.ledger.append(stream_id, version, new, command)
-        return _result(result, tuple(e.type for e in events))
-
-    def _envelope(self, event: OrderEvent, context: CommandContext) -> NewEvent:
+    def _envelope(self, event: Any, stream_type: str, context: CommandContext) -> NewEvent:
         return NewEvent(
             event_id=self.new_id(),
             type=event.type,
             schema_version=event.schema_version,
-            stream_type="order",
+            stream_type=stream_type,
             data=event.model_dump(mode="json"),
             occurred_at=business_time(event, context.now),
             actor=context.actor,
@@ -175,10 +316,8 @@ class OrderDesk:
                 "this Idempotency-Key was already used with a different request; use a new key",
             )
         first = outcome.results[0]
-        types = tuple(
-            e.type
-            for e in self.ledger.read_all(first.first_position - 1, first.last_position - first.first_position + 1)
-        )
+        count = first.last_position - first.first_position + 1
+        types = tuple(e.type for e in self.ledger.read_all(first.first_position - 1, count))
         return _result(first, types, replayed=True)
 
     def _replay_or_fail(self, context: CommandContext) -> CommandResult:
@@ -186,6 +325,19 @@ class OrderDesk:
         if replay is None:  # pragma: no cover - the key was committed by the racing request
             raise CommandRejected("busy", "retry the request", 503)
         return replay
+
+
+def _contract_stream(contract_id: str) -> str:
+    return f"contract-{contract_id}"
+
+
+def _expect(context: CommandContext, stream_id: str, version: int) -> None:
+    if context.expected_version is not None and context.expected_version != version:
+        raise CommandRejected(
+            "version_conflict",
+            f"{stream_id} is at version {version}, not {context.expected_version}: read it again and retry",
+            409,
+        )
 
 
 def _result(result: AppendResult, types: tuple[str, ...], replayed: bool = False) -> CommandResult:

@@ -74,6 +74,7 @@ class Order(Fact):
     lines: tuple[OrderLine, ...]
     locations: tuple[DeliveryLocation, ...]
     pricing: OrderPricing
+    contract_id: str | None = None
     delivered: dict[int, dict[str, int]] = Field(default_factory=dict)
     awarded_on: date | None = None
     agreed_delivery_date: date | None = None
@@ -199,6 +200,7 @@ def _place(command: PlaceOrder, rates: RateBook) -> OrderPlaced:
         lines=tuple(line.model_copy(update={"standing_offer": None, "supplier": None}) for line in command.lines),
         delivery_locations=locations,
         pricing=pricing,
+        contract_id=command.contract_id,
         review_flags=tuple(flags),
     )
 
@@ -539,6 +541,7 @@ def evolve(order: Order | None, event: OrderEvent) -> Order:
             lines=event.lines,
             locations=event.delivery_locations,
             pricing=event.pricing,
+            contract_id=event.contract_id,
         )
     if order is None:
         raise ValueError(f"{event.type} before OrderPlaced")

@@ -114,6 +114,8 @@ class OrderRequest(Fact):
     section32_amount: Amount
     lines: tuple[OrderLine, ...] = Field(max_length=500)
     delivery_locations: tuple[DeliveryLocation, ...] = Field(max_length=200)
+    # The standing offer / supply arrangement / inventory contract the order draws on, if registered.
+    contract_id: str | None = Field(default=None, max_length=64)
 
 
 class PlaceOrder(OrderRequest):
@@ -215,6 +217,7 @@ class OrderPlaced(Fact):
     lines: tuple[OrderLine, ...]
     delivery_locations: tuple[DeliveryLocation, ...]
     pricing: OrderPricing
+    contract_id: str | None = None
     # Facts the procurement officer must look at: "more_than_3_locations",
     # "year_end_award_not_guaranteed".
     review_flags: tuple[str, ...] = ()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from events.command_handling import OrderDesk
+from events.command_handling import Desk
 from events.ledger import Ledger
 from events.rates import RateBook, bundled_rate_book
 from processors.access_keys import KeyStore
@@ -24,7 +24,7 @@ class Orderledger:
     ledger: Ledger
     projections: ProjectionStore
     runner: EmbeddedRunner | None  # None when faust workers project from Kafka
-    desk: OrderDesk
+    desk: Desk
     keys: KeyStore
     rates: RateBook
     clock: Callable[[], datetime]
@@ -77,7 +77,7 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
         ledger=ledger,
         projections=store,
         runner=runner,
-        desk=OrderDesk(ledger, rates),
+        desk=Desk(ledger, rates),
         keys=keys,
         rates=rates,
         clock=clock,

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, Field
 
 from api.access import App, Caller, require
+from api.commands import IdempotencyKey, IfMatch, business_today, command_context
 from api.problems import Problem
 from events.calendar import add_working_days
-from events.command_handling import CommandContext, CommandResult
-from events.ledger.chain import canonical_json
+from events.command_handling import CommandResult
 from events.model import Fact
 from events.money import Amount, UnitPrice
 from events.ordering import Order
@@ -46,15 +44,6 @@ from projections.order_status import AT_RISK_WORKING_DAYS, ORDER_STATUS, OrderSt
 
 EASTERN = ZoneInfo("America/Toronto")
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=200, description="retry-safe key: same key and body, same result"),
-]
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=40, description="the order's stream version you read; 409 if it moved on"),
-]
-
 
 # ---------------------------------------------------------------- request bodies
 # Where a command needs nothing from the server, its model is the body itself.
@@ -109,38 +98,9 @@ class CommandAccepted(Fact):
 # ---------------------------------------------------------------- helpers
 
 
-def _today(app: App) -> date:
-    return app.clock().astimezone(EASTERN).date()
-
-
-def _context(
-    request: Request, app: App, caller: Principal, body: Fact, idempotency_key: str | None, if_match: str | None = None
-) -> CommandContext:
-    correlation = request.headers.get("X-Correlation-Id")
-    try:
-        correlation_id = uuid.UUID(correlation) if correlation else uuid.uuid4()
-    except ValueError:
-        raise Problem(400, "invalid_correlation_id", "X-Correlation-Id must be a UUID") from None
-    expected = None
-    if if_match is not None:
-        text = if_match.strip().strip('"')
-        if not text.isdigit():
-            raise Problem(400, "invalid_if_match", 'If-Match must be the order\'s stream version, e.g. "3"')
-        expected = int(text)
-    fingerprint = f"{request.method} {request.url.path}\n{canonical_json(body.model_dump(mode='json'))}"
-    return CommandContext(
-        actor=f"{caller.role}/{caller.key_id}",
-        now=app.clock(),
-        correlation_id=correlation_id,
-        idempotency_key=f"{caller.key_id}:{idempotency_key}" if idempotency_key else None,
-        request_hash=hashlib.sha256(fingerprint.encode()).hexdigest(),
-        expected_version=expected,
-    )
-
-
 def _accepted(app: App, response: Response, result: CommandResult) -> CommandAccepted:
     # Read-your-writes: the projection applies the events before we answer (bounded wait).
-    app.wait_for(result.stream_id, result.last_position, timeout=2.0)
+    app.wait_for(ORDER_STATUS, result.stream_id, result.last_position, timeout=2.0)
     response.headers["ETag"] = f'"{result.stream_version}"'
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -181,7 +141,7 @@ def place_order(
             403, "forbidden_organisation", f"a client:{caller.client_org} key can only order for {caller.client_org}"
         )
     draft = PlaceOrder(order_id="", placed_at=body.placed_at or app.clock(), **body.model_dump(exclude={"placed_at"}))
-    result = app.desk.place(draft, _context(request, app, caller, body, idempotency_key))
+    result = app.desk.place(draft, command_context(request, app, caller, body, idempotency_key))
     response.headers["Location"] = f"/v1/orders/{result.stream_id}"
     return _accepted(app, response, result)
 
@@ -268,8 +228,8 @@ def _endpoint(action: Action) -> Callable[..., CommandAccepted]:
             if action.path == "award" and caller.client_org and order.processing != "delegated":
                 raise Problem(403, "forbidden_role", "only the broker awards a call-up it processes")
 
-        command = action.command(body, caller, _today(app))
-        context = _context(request, app, caller, body, idempotency_key, if_match)
+        command = action.command(body, caller, business_today(app))
+        context = command_context(request, app, caller, body, idempotency_key, if_match)
         return _accepted(app, response, app.desk.execute(order_id, command, context, authorize))
 
     # FastAPI reads the body's model from the annotation: give each endpoint its own.
@@ -307,10 +267,10 @@ def get_order(
         if app.runner:
             app.runner.wait_for(after_position, timeout=5.0)
         else:
-            app.wait_for(order_id, after_position, timeout=5.0)
+            app.wait_for(ORDER_STATUS, order_id, after_position, timeout=5.0)
     row = _visible_order(app, caller, order_id)
     response.headers["ETag"] = f'"{row.stream_version}"'
-    return order_view(row, _today(app))
+    return order_view(row, business_today(app))
 
 
 @router.get("", summary="Orders, filtered by organisation, status and lateness")
@@ -332,7 +292,7 @@ def list_orders(
         if client_org not in (None, caller.client_org):
             raise Problem(403, "forbidden_organisation", f"a client:{caller.client_org} key sees only its own orders")
         client_org = caller.client_org
-    today = _today(app)
+    today = business_today(app)
     # Lateness needs today's date, so it is a condition on the agreed date rather than a column:
     # at risk while fewer than 6 working days are left, i.e. agreed date < today + 6 working days.
     risk_end = add_working_days(today, AT_RISK_WORKING_DAYS + 1).isoformat()

@@ -15,6 +15,7 @@ from processors.embedded import EmbeddedRunner
 from processors.projection_store import ProjectionStore
 from processors.settings import Settings
 from processors.sql import PostgresDatabase, SqliteDatabase
+from projections import Projection
 from projections.catalogue import PROJECTIONS
 
 
@@ -33,13 +34,11 @@ class Orderledger:
     def server_mode(self) -> bool:
         return self.settings.database_url is not None
 
-    def wait_for(self, stream_id: str, position: int, timeout: float) -> bool:
-        """Read-your-writes: wait until the order status row has applied `position`."""
-        from projections.order_status import ORDER_STATUS
-
+    def wait_for(self, projection: Projection[Any], key: str, position: int, timeout: float) -> bool:
+        """Read-your-writes: wait until the projection's row `key` has applied `position`."""
         if self.runner:
             self.runner.notify()
-        return self.projections.wait_for_row(ORDER_STATUS, stream_id, position, timeout)
+        return self.projections.wait_for_row(projection, key, position, timeout)
 
     def close(self) -> None:
         if self.runner:

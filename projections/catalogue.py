@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from projections import Projection
+from projections.contract_capacity import CONTRACT_CAPACITY
 from projections.order_status import ORDER_STATUS
 
-PROJECTIONS: dict[str, Projection[Any]] = {p.name: p for p in (ORDER_STATUS,)}
+PROJECTIONS: dict[str, Projection[Any]] = {p.name: p for p in (ORDER_STATUS, CONTRACT_CAPACITY)}

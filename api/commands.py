@@ -1,0 +1,64 @@
+"""What every command endpoint shares: the command context built from the request and its headers."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Header, Request
+
+from api.problems import Problem
+from events.command_handling import CommandContext
+from events.ledger.chain import canonical_json
+from events.model import Fact
+from processors.access_keys import Principal
+from processors.wiring import Orderledger
+
+EASTERN = ZoneInfo("America/Toronto")
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200, description="retry-safe key: same key and body, same result"),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=40, description="the stream version you read; 409 if it moved on"),
+]
+
+
+def business_today(app: Orderledger) -> date:
+    """Today in Eastern Time, the business calendar's zone."""
+    return app.clock().astimezone(EASTERN).date()
+
+
+def command_context(
+    request: Request,
+    app: Orderledger,
+    caller: Principal,
+    body: Fact,
+    idempotency_key: str | None,
+    if_match: str | None = None,
+) -> CommandContext:
+    correlation = request.headers.get("X-Correlation-Id")
+    try:
+        correlation_id = uuid.UUID(correlation) if correlation else uuid.uuid4()
+    except ValueError:
+        raise Problem(400, "invalid_correlation_id", "X-Correlation-Id must be a UUID") from None
+    expected = None
+    if if_match is not None:
+        text = if_match.strip().strip('"')
+        if not text.isdigit():
+            raise Problem(400, "invalid_if_match", 'If-Match must be the stream version you read, e.g. "3"')
+        expected = int(text)
+    # The same key with the same request (method, path, body) replays; another body is refused.
+    fingerprint = f"{request.method} {request.url.path}\n{canonical_json(body.model_dump(mode='json'))}"
+    return CommandContext(
+        actor=f"{caller.role}/{caller.key_id}",
+        now=app.clock(),
+        correlation_id=correlation_id,
+        idempotency_key=f"{caller.key_id}:{idempotency_key}" if idempotency_key else None,
+        request_hash=hashlib.sha256(fingerprint.encode()).hexdigest(),
+        expected_version=expected,
+    )

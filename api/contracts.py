@@ -1,0 +1,353 @@
+"""Contract endpoints: register, consume, amend, renew, terminate, the renewal clock, and the read models."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import Field
+
+from api.access import App, Caller, require
+from api.commands import IdempotencyKey, IfMatch, business_today, command_context
+from api.problems import Problem
+from events.command_handling import CommandResult
+from events.contracts import (
+    AmendCeiling,
+    CheckRenewals,
+    ConsumptionSource,
+    ExerciseRenewal,
+    Period,
+    RecordConsumption,
+    RegisterContract,
+    ReverseConsumption,
+    TerminateContract,
+)
+from events.model import Fact
+from events.money import ZERO, Amount, Currency
+from events.orders import OrgCode, ShortText, Text
+from projections.contract_capacity import (
+    CONTRACT_CAPACITY,
+    ContractStatus,
+    burn_rate,
+    forecast_exhaustion,
+    next_decision_date,
+)
+
+router = APIRouter(tags=["contracts"])
+ContractPath = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
+
+
+class ConsumptionBody(Fact):
+    client_org: OrgCode
+    amount: Amount
+    quantity: int = Field(default=0, ge=0, le=100_000_000)
+    period: Period
+    source: ConsumptionSource
+    reference: ShortText
+    consumption_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    recorded_on: date | None = Field(default=None, description="default: today (Eastern Time)")
+    currency: Currency = "CAD"
+
+
+class ReversalBody(Fact):
+    consumption_id: Annotated[str, Field(min_length=1, max_length=64)]
+    reason: Text
+    reversed_on: date | None = None
+
+
+class AmendmentBody(Fact):
+    ceiling: Amount
+    reason: Text = ""
+    amended_on: date | None = None
+
+
+class RenewalBody(Fact):
+    option_id: Annotated[str, Field(min_length=1, max_length=32)]
+    exercised_on: date | None = None
+
+
+class ClockBody(Fact):
+    today: date | None = Field(default=None, description="default: today (Eastern Time)")
+
+
+class ContractAccepted(Fact):
+    contract_id: str
+    stream_version: int
+    position: int
+    events: list[str]
+    replayed: bool
+
+
+def contract_view(row: ContractStatus, today: date) -> dict[str, Any]:
+    view = row.model_dump(mode="json", exclude={"usage", "reservations"})
+    used = (row.used_fraction * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    forecast = forecast_exhaustion(row, today)
+    decision = next_decision_date(row, today)
+    view |= {
+        "remaining": str(row.remaining),
+        "used_pct": str(used),
+        "expires_on": row.end_date.isoformat(),
+        "options_left": [o.option_id for o in row.renewal_options if not o.exercised],
+        "burn_rate_per_day": str(burn_rate(row, today)),
+        "forecast_exhaustion_date": forecast.isoformat() if forecast else None,
+        "next_decision_date": decision.isoformat() if decision else None,
+    }
+    return view
+
+
+def _accepted(app: App, response: Response, contract_id: str, result: CommandResult) -> ContractAccepted:
+    if result.last_position:
+        app.wait_for(CONTRACT_CAPACITY, contract_id, result.last_position, timeout=2.0)
+    response.headers["ETag"] = f'"{result.stream_version}"'
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return ContractAccepted(
+        contract_id=contract_id,
+        stream_version=result.stream_version,
+        position=result.last_position,
+        events=list(result.event_types),
+        replayed=result.replayed,
+    )
+
+
+def _execute(
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    contract_id: str,
+    body: Fact,
+    command: Any,
+    key: str | None,
+    if_match: str | None = None,
+) -> ContractAccepted:
+    require(caller, "broker")
+    context = command_context(request, app, caller, body, key, if_match)
+    return _accepted(app, response, contract_id, app.desk.execute_contract(contract_id, command, context))
+
+
+@router.post("/v1/contracts", status_code=201, response_model=ContractAccepted, summary="Register a contract")
+def register(
+    body: RegisterContract,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> ContractAccepted:
+    response.headers["Location"] = f"/v1/contracts/{body.contract_id}"
+    return _execute(request, response, app, caller, body.contract_id, body, body, idempotency_key)
+
+
+@router.post(
+    "/v1/contracts/{contract_id}/consumption",
+    response_model=ContractAccepted,
+    summary="Record consumption (supplier invoice line, cloud usage report, ...)",
+)
+def consume(
+    contract_id: ContractPath,
+    body: ConsumptionBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> ContractAccepted:
+    command = RecordConsumption(
+        consumption_id=body.consumption_id or str(uuid.uuid4()),
+        client_org=body.client_org,
+        amount=body.amount,
+        quantity=body.quantity,
+        period=body.period,
+        source=body.source,
+        reference=body.reference,
+        recorded_on=body.recorded_on or business_today(app),
+    )
+    return _execute(request, response, app, caller, contract_id, body, command, idempotency_key, if_match)
+
+
+@router.post(
+    "/v1/contracts/{contract_id}/reversals",
+    response_model=ContractAccepted,
+    summary="Reverse a consumption (refers to the original)",
+)
+def reverse(
+    contract_id: ContractPath,
+    body: ReversalBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> ContractAccepted:
+    command = ReverseConsumption(
+        consumption_id=body.consumption_id, reason=body.reason, reversed_on=body.reversed_on or business_today(app)
+    )
+    return _execute(request, response, app, caller, contract_id, body, command, idempotency_key, if_match)
+
+
+@router.post("/v1/contracts/{contract_id}/amendments", response_model=ContractAccepted, summary="Amend the ceiling")
+def amend(
+    contract_id: ContractPath,
+    body: AmendmentBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> ContractAccepted:
+    command = AmendCeiling(ceiling=body.ceiling, reason=body.reason, amended_on=body.amended_on or business_today(app))
+    return _execute(request, response, app, caller, contract_id, body, command, idempotency_key, if_match)
+
+
+@router.post(
+    "/v1/contracts/{contract_id}/renewals", response_model=ContractAccepted, summary="Exercise a renewal option"
+)
+def renew(
+    contract_id: ContractPath,
+    body: RenewalBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> ContractAccepted:
+    command = ExerciseRenewal(option_id=body.option_id, exercised_on=body.exercised_on or business_today(app))
+    return _execute(request, response, app, caller, contract_id, body, command, idempotency_key, if_match)
+
+
+@router.post("/v1/contracts/{contract_id}/termination", response_model=ContractAccepted, summary="Terminate a contract")
+def terminate(
+    contract_id: ContractPath,
+    body: TerminateContract,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> ContractAccepted:
+    return _execute(request, response, app, caller, contract_id, body, body, idempotency_key, if_match)
+
+
+@router.post("/v1/contract-clock", summary="Run the renewal clock: renewal notices and expiries due as of a date")
+def renewal_clock(body: ClockBody, request: Request, app: App, caller: Caller) -> dict[str, Any]:
+    require(caller, "broker")
+    command = CheckRenewals(today=body.today or business_today(app))
+    emitted = []
+    for row in app.projections.query(CONTRACT_CAPACITY, "status = ?", ("active",), limit=100_000):
+        context = command_context(request, app, caller, body, None)
+        result = app.desk.execute_contract(row.contract_id, command, context)
+        if result.event_types:
+            emitted.append({"contract_id": row.contract_id, "events": list(result.event_types)})
+    return {"today": command.today.isoformat(), "emitted": emitted}
+
+
+# ---------------------------------------------------------------- reads
+
+
+def _contract(app: App, contract_id: str) -> ContractStatus:
+    row: ContractStatus | None = app.projections.get(CONTRACT_CAPACITY, contract_id)
+    if row is None:
+        raise Problem(404, "contract_not_found", f"there is no contract {contract_id}")
+    return row
+
+
+@router.get("/v1/contracts/{contract_id}", summary="A contract's capacity, burn rate, renewals and stock")
+def get_contract(contract_id: ContractPath, app: App, caller: Caller) -> dict[str, Any]:
+    require(caller, "broker", "integrator")
+    return contract_view(_contract(app, contract_id), business_today(app))
+
+
+@router.get("/v1/contracts", summary="Contracts, filtered by expiry, supplier and use of the ceiling")
+def list_contracts(
+    app: App,
+    caller: Caller,
+    expiring_within_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
+    supplier: Annotated[str | None, Query(max_length=200)] = None,
+    min_used_pct: Annotated[Decimal | None, Query(ge=0, le=1000)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    require(caller, "broker", "integrator")
+    today = business_today(app)
+    clauses: list[str] = []
+    params: list[Any] = []
+    if expiring_within_days is not None:
+        clauses.append("status = 'active' AND end_date <= ?")
+        params.append((today + timedelta(days=expiring_within_days)).isoformat())
+    if supplier:
+        clauses.append("supplier = ?")
+        params.append(supplier)
+    if min_used_pct is not None:
+        clauses.append("used_basis_points >= ?")
+        params.append(int(min_used_pct * 100))
+    where = " AND ".join(clauses)
+    total = app.projections.count(CONTRACT_CAPACITY, where, tuple(params))
+    rows = app.projections.query(
+        CONTRACT_CAPACITY, where, tuple(params), order_by="end_date, key", limit=limit, offset=offset
+    )
+    return {
+        "contracts": [contract_view(r, today) for r in rows],
+        "count": total,
+        "next_offset": offset + limit if offset + limit < total else None,
+    }
+
+
+@router.get("/v1/organisations/{org}/consumption", summary="An organisation's consumption per contract in a month")
+def organisation_consumption(
+    org: Annotated[str, Path(max_length=16, pattern=r"^[A-Z][A-Z0-9-]*$")],
+    app: App,
+    caller: Caller,
+    period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+) -> dict[str, Any]:
+    if not (caller.is_broker or caller.role == "integrator" or caller.client_org == org):
+        raise Problem(404, "organisation_not_found", f"no consumption is visible for {org}")
+    lines = []
+    total = ZERO
+    for row in app.projections.query(CONTRACT_CAPACITY, limit=100_000):
+        amount = row.consumption_by_organisation.get(org, {}).get(period)
+        if amount:
+            lines.append(
+                {"contract_id": row.contract_id, "supplier": row.supplier, "kind": row.kind, "amount": str(amount)}
+            )
+            total += amount
+    return {"organisation": org, "period": period, "currency": "CAD", "contracts": lines, "total": str(total)}
+
+
+@router.get("/v1/suppliers/concentration", summary="Share of contract value and of consumption per supplier")
+def supplier_concentration(app: App, caller: Caller) -> dict[str, Any]:
+    require(caller, "broker", "integrator")
+    value: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    consumed: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for row in app.projections.query(CONTRACT_CAPACITY, limit=100_000):
+        value[row.supplier] += row.ceiling
+        consumed[row.supplier] += row.consumed
+    total_value, total_consumed = sum(value.values(), ZERO), sum(consumed.values(), ZERO)
+
+    def share(part: Decimal, whole: Decimal) -> str:
+        return str((part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)) if whole else "0.0"
+
+    suppliers = sorted(value, key=lambda s: (-value[s], s))
+    return {
+        "suppliers": [
+            {
+                "supplier": s,
+                "contract_value": str(value[s]),
+                "value_share_pct": share(value[s], total_value),
+                "consumed": str(consumed[s]),
+                "consumption_share_pct": share(consumed[s], total_consumed),
+            }
+            for s in suppliers
+        ],
+        "total_contract_value": str(total_value),
+        "total_consumed": str(total_consumed),
+    }

@@ -92,7 +92,7 @@ def contract_view(row: ContractStatus, today: date) -> dict[str, Any]:
         "used_pct": str(used),
         "expires_on": row.end_date.isoformat(),
         "options_left": [o.option_id for o in row.renewal_options if not o.exercised],
-        "burn_rate_per_day": str(burn_rate(row, today)),
+        "burn_rate_per_day": str(burn_rate(row, today).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
         "forecast_exhaustion_date": forecast.isoformat() if forecast else None,
         "next_decision_date": decision.isoformat() if decision else None,
     }
@@ -247,6 +247,7 @@ def renewal_clock(body: ClockBody, request: Request, app: App, caller: Caller) -
         context = command_context(request, app, caller, body, None)
         result = app.desk.execute_contract(row.contract_id, command, context)
         if result.event_types:
+            app.wait_for(CONTRACT_CAPACITY, row.contract_id, result.last_position, timeout=2.0)
             emitted.append({"contract_id": row.contract_id, "events": list(result.event_types)})
     return {"today": command.today.isoformat(), "emitted": emitted}
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from events.command_handling import CommandContext, Desk
+from events.contracts import CheckRenewals, InventoryItem, RecordConsumption, RegisterContract, RenewalOption
 from events.errors import CommandRejected
 from events.orders import (
     ApplyLateDeliveryRebate,
@@ -103,9 +104,10 @@ PLAN = [
 
 
 def load_demo(desk: Desk, today: date, seed: int = 20261123) -> list[str]:
-    """Place and advance the demo orders as of `today`; returns the order numbers."""
+    """Register the demo contracts, place and advance the demo orders as of `today`; returns the order numbers."""
     rnd = random.Random(seed)
     ids = _Ids(seed)
+    _contracts(desk, ids, today)
     order_ids = []
     slots = [state for state, count in PLAN for _ in range(count)]
     for n, state in enumerate(slots):
@@ -188,6 +190,7 @@ def load_demo(desk: Desk, today: date, seed: int = 20261123) -> list[str]:
             section32_amount=(estimate * Decimal("1.02") + 500).quantize(Decimal("1")),
             lines=tuple(lines),
             delivery_locations=tuple(locations),
+            contract_id=offer.split("/")[0],
         )
         try:
             result = desk.place(draft, context)
@@ -198,7 +201,7 @@ def load_demo(desk: Desk, today: date, seed: int = 20261123) -> list[str]:
         order_id = result.stream_id
         order_ids.append(order_id)
         _advance(desk, ids, order_id, state, placed_on, today, rnd, lines)
-    return order_ids
+    return order_ids + _inventory_orders(desk, ids, today)
 
 
 def _advance(
@@ -320,6 +323,168 @@ def _advance(
             )
         if state == "closed":
             run(CloseOrder(closed_on=min(today, agreed)), min(today, agreed))
+
+
+def _contracts(desk: Desk, ids: _Ids, today: date) -> None:
+    """Contracts in every situation: the standing offers the orders draw on, one near its ceiling,
+    an exhausted inventory item, one with a renewal decision due, one expired."""
+    fy_start = date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+
+    def run(contract_id: str, command: object, day: date) -> None:
+        at = datetime.combine(day, time(10, 0), EASTERN)
+        desk.execute_contract(contract_id, command, _context(ids, at))  # type: ignore[arg-type]
+
+    start = fy_start - timedelta(days=365)
+    for offer, supplier, _ in OFFERS:
+        contract_id = offer.split("/")[0]
+        run(
+            contract_id,
+            RegisterContract(
+                contract_id=contract_id,
+                kind="standing_offer",
+                supplier=supplier,
+                ceiling=Decimal("3000000.00"),
+                start_date=start,
+                end_date=fy_start + timedelta(days=729),
+                renewal_options=(
+                    RenewalOption(option_id="OPT-1", months=12),
+                    RenewalOption(option_id="OPT-2", months=12),
+                ),
+                fee_rate=Decimal("0.015"),
+            ),
+            start,
+        )
+    # A cloud framework contract near its ceiling, fed by monthly usage reports.
+    cloud_start = today - timedelta(days=400)
+    run(
+        "CLOUD-2025-017",
+        RegisterContract(
+            contract_id="CLOUD-2025-017",
+            kind="cloud",
+            supplier="Nimbus Cloud Canada",
+            ceiling=Decimal("250000.00"),
+            start_date=cloud_start,
+            end_date=cloud_start + timedelta(days=729),
+            renewal_options=(RenewalOption(option_id="R1", months=12),),
+            fee_rate=Decimal("0.02"),
+        ),
+        cloud_start,
+    )
+    for month_back, (org, amount) in enumerate(
+        [("ESDC", "61000.00"), ("ASPC", "58500.00"), ("CRA", "52250.00"), ("ESDC", "59750.00")]
+    ):
+        day = today - timedelta(days=30 * (4 - month_back))
+        run(
+            "CLOUD-2025-017",
+            RecordConsumption(
+                consumption_id=f"usage-{day:%Y-%m}-{org}",
+                client_org=org,
+                amount=Decimal(amount),
+                quantity=0,
+                period=f"{day:%Y-%m}",
+                source="cloud_usage_report",
+                reference=f"USAGE-{day:%Y%m}-{org}",
+                recorded_on=day,
+            ),
+            day,
+        )
+    # A supply arrangement with a renewal decision coming due, and one already expired.
+    run(
+        "SA-EN578-2024-03",
+        RegisterContract(
+            contract_id="SA-EN578-2024-03",
+            kind="supply_arrangement",
+            supplier="Softchoice LP",
+            ceiling=Decimal("400000.00"),
+            start_date=today - timedelta(days=640),
+            end_date=today + timedelta(days=85),
+            renewal_options=(RenewalOption(option_id="Y3", months=12),),
+            fee_rate=Decimal("0.015"),
+        ),
+        today - timedelta(days=640),
+    )
+    run(
+        "SA-EN578-2023-11",
+        RegisterContract(
+            contract_id="SA-EN578-2023-11",
+            kind="supply_arrangement",
+            supplier="Compugen Inc.",
+            ceiling=Decimal("150000.00"),
+            start_date=today - timedelta(days=760),
+            end_date=today - timedelta(days=35),
+            fee_rate=Decimal("0.015"),
+        ),
+        today - timedelta(days=760),
+    )
+    # An inventory contract (optional quantities left from a volume discount request).
+    inventory_start = today - timedelta(days=120)
+    run(
+        "INV-2026-DOCK",
+        RegisterContract(
+            contract_id="INV-2026-DOCK",
+            kind="inventory",
+            supplier="Northern Micro Inc.",
+            ceiling=Decimal("60000.00"),
+            start_date=inventory_start,
+            end_date=inventory_start + timedelta(days=364),
+            fee_rate=Decimal("0.01"),
+            inventory=(
+                InventoryItem(sku="DOCK-WD22", quantity=6, unit_price=Decimal("219.99")),
+                InventoryItem(sku="LAT-5450", quantity=40, unit_price=Decimal("1189.00")),
+            ),
+        ),
+        inventory_start,
+    )
+    for contract_id in ("SA-EN578-2024-03", "SA-EN578-2023-11", "CLOUD-2025-017"):
+        run(contract_id, CheckRenewals(today=today), today)
+
+
+def _inventory_orders(desk: Desk, ids: _Ids, today: date) -> list[str]:
+    """Orders that draw on the inventory: one takes the last docking stations (withdrawn)."""
+    placed = []
+    for n, (org, docks, laptops) in enumerate([("DND", 6, 10), ("ASPC", 0, 4)]):
+        at = datetime.combine(today - timedelta(days=20 - n), time(11, 0), EASTERN)
+        lines = [
+            OrderLine(
+                sku="LAT-5450",
+                description="Notebook 14-inch, 16 GB, 512 GB SSD",
+                category="laptop",
+                standing_offer_item=True,
+                quantity=laptops,
+                unit_price=Decimal("1189.00"),
+            )
+        ]
+        if docks:
+            lines.append(
+                OrderLine(
+                    sku="DOCK-WD22",
+                    description="USB-C docking station",
+                    category="peripheral",
+                    standing_offer_item=True,
+                    quantity=docks,
+                    unit_price=Decimal("219.99"),
+                )
+            )
+        draft = PlaceOrder(
+            order_id="",
+            placed_at=at,
+            client_org=org,
+            requester="Inventory desk",
+            standing_offer="INV-2026-DOCK",
+            supplier="Northern Micro Inc.",
+            processing="broker",
+            financial_reference=f"{org}-INV-{n}",
+            section32_amount=Decimal("20000.00"),
+            lines=tuple(lines),
+            delivery_locations=(DeliveryLocation(province="ON", address="101 Colonel By Dr, Ottawa"),),
+            contract_id="INV-2026-DOCK",
+        )
+        result = desk.place(draft, _context(ids, at))
+        placed.append(result.stream_id)
+        if n == 0:
+            award = AwardCallUp(contract_number=f"CU-INV-{n}", awarded_on=at.date() + timedelta(days=2))
+            desk.execute(result.stream_id, award, _context(ids, at + timedelta(days=2)))
+    return placed
 
 
 def _split(lines: list[OrderLine], sites: list[tuple[str, str]], rnd: random.Random) -> list[DeliveryLocation]:

@@ -117,6 +117,149 @@ WORDS: dict[str, dict[Language, str]] = {
     "rs_late_delivery": {"en": "late delivery", "fr": "livraison tardive"},
     "rs_missing_justification": {"en": "missing justification or quote", "fr": "justification ou devis manquant"},
     "rs_other": {"en": "other", "fr": "autre"},
+    # contracts dashboard
+    "contracts_link": {
+        "en": "Contracts dashboard: capacity and renewals",
+        "fr": "Tableau de bord des contrats : capacité et renouvellements",
+    },
+    "contracts_title": {"en": "Contracts dashboard", "fr": "Tableau de bord des contrats"},
+    "contracts_intro": {
+        "en": "How much of each contract's ceiling is used (consumption and reservations), when it runs out"
+        " at the rate of the last 90 days, and when it must be renewed. As of {day}.",
+        "fr": "La part du plafond de chaque contrat qui est utilisée (consommation et réservations), la date"
+        " à laquelle il sera épuisé au rythme des 90 derniers jours et la date à laquelle il doit être"
+        " renouvelé. En date du {day}.",
+    },
+    "contracts_heading": {"en": "Contracts", "fr": "Contrats"},
+    "contracts_caption": {
+        "en": "Contracts by expiry date: share of the ceiling used and key dates",
+        "fr": "Contrats par date d'échéance : part du plafond utilisée et dates clés",
+    },
+    "no_contracts": {"en": "No contract is registered.", "fr": "Aucun contrat n'est enregistré."},
+    "contract": {"en": "Contract", "fr": "Contrat"},
+    "supplier": {"en": "Supplier", "fr": "Fournisseur"},
+    "kind": {"en": "Type", "fr": "Type"},
+    "used_pct": {"en": "Ceiling used", "fr": "Plafond utilisé"},
+    "burn_down": {"en": "Capacity left over time", "fr": "Capacité restante dans le temps"},
+    "start_date": {"en": "Start", "fr": "Début"},
+    "expires_on": {"en": "Expires on", "fr": "Échéance"},
+    "original_end": {"en": "Initial end date", "fr": "Date de fin initiale"},
+    "next_decision": {"en": "Next renewal decision", "fr": "Prochaine décision de renouvellement"},
+    "no_decision": {"en": "None due", "fr": "Aucune"},
+    "options_left": {"en": "Renewal options left", "fr": "Options de renouvellement restantes"},
+    "no_options": {"en": "None", "fr": "Aucune"},
+    "forecast": {"en": "Forecast exhaustion", "fr": "Épuisement prévu"},
+    "not_burning": {"en": "Not being consumed", "fr": "Aucune consommation récente"},
+    "before_expiry": {"en": "before expiry", "fr": "avant l'échéance"},
+    "calendar_title": {"en": "Renewal calendar", "fr": "Calendrier des renouvellements"},
+    "calendar_intro": {
+        "en": "Renewal decisions (due 120, 90 and 30 days before expiry) and expiries of active contracts"
+        " from {day} to {horizon}.",
+        "fr": "Décisions de renouvellement (à prendre 120, 90 et 30 jours avant l'échéance) et échéances"
+        " des contrats actifs du {day} au {horizon}.",
+    },
+    "calendar_caption": {
+        "en": "Renewal decisions and expiries in the next 180 days, by date",
+        "fr": "Décisions de renouvellement et échéances des 180 prochains jours, par date",
+    },
+    "calendar_empty": {
+        "en": "No contract expires and no renewal decision is due in the next 180 days.",
+        "fr": "Aucun contrat ne prend fin et aucune décision de renouvellement n'est due dans les 180 prochains jours.",
+    },
+    "cal_date": {"en": "Date", "fr": "Date"},
+    "cal_what": {"en": "What is due", "fr": "Échéance"},
+    "cal_decision": {
+        "en": "Renewal decision due ({days} days before expiry)",
+        "fr": "Décision de renouvellement à prendre ({days} jours avant l'échéance)",
+    },
+    "cal_expiry": {"en": "Contract expires", "fr": "Fin du contrat"},
+    "kd_standing_offer": {"en": "Standing offer", "fr": "Offre à commandes"},
+    "kd_supply_arrangement": {"en": "Supply arrangement", "fr": "Arrangement en matière d'approvisionnement"},
+    "kd_call_up": {"en": "Call-up", "fr": "Commande subséquente"},
+    "kd_inventory": {"en": "Inventory", "fr": "Inventaire"},
+    "kd_cloud": {"en": "Cloud services", "fr": "Services infonuagiques"},
+    "cs_active": {"en": "Active", "fr": "Actif"},
+    "cs_expired": {"en": "Expired", "fr": "Échu"},
+    "cs_terminated": {"en": "Terminated", "fr": "Résilié"},
+    # the burn-down chart
+    "chart_title": {"en": "Remaining capacity of {id}", "fr": "Capacité restante de {id}"},
+    "chart_left": {"en": "{left} of the ceiling left", "fr": "{left} du plafond restant"},
+    "chart_forecast": {"en": "at the current rate exhausted on {day}", "fr": "au rythme actuel, épuisé le {day}"},
+    "chart_exhausted": {"en": "no capacity left", "fr": "aucune capacité restante"},
+    "chart_steady": {
+        "en": "nothing consumed in the last 90 days",
+        "fr": "aucune consommation dans les 90 derniers jours",
+    },
+    "chart_committed": {
+        "en": "{pct} reserved by orders not yet awarded",
+        "fr": "{pct} réservé par des commandes pas encore attribuées",
+    },
+    "chart_expires": {"en": "expires on {day}", "fr": "prend fin le {day}"},
+    "axis_left": {"en": "Capacity left (% of ceiling)", "fr": "Capacité restante (% du plafond)"},
+    "axis_date": {"en": "Date", "fr": "Date"},
+    "today": {"en": "Today", "fr": "Aujourd'hui"},
+    "expiry_short": {"en": "Expiry", "fr": "Échéance"},
+    "used_short": {"en": "{pct} used", "fr": "{pct} utilisé"},
+    "legend": {"en": "How to read the chart", "fr": "Comment lire le graphique"},
+    "legend_actual": {
+        "en": "Solid line: capacity left after consumption",
+        "fr": "Ligne continue : capacité restante après consommation",
+    },
+    "legend_forecast": {
+        "en": "Dashed line: forecast at the rate of the last 90 days",
+        "fr": "Ligne tiretée : prévision au rythme des 90 derniers jours",
+    },
+    "legend_committed": {
+        "en": "Thick bar at today: reserved by orders not yet awarded",
+        "fr": "Barre épaisse à aujourd'hui : réservé par des commandes pas encore attribuées",
+    },
+    "legend_thresholds": {
+        "en": "Dotted lines: {a}, {b} and {c} of the ceiling used",
+        "fr": "Lignes pointillées : {a}, {b} et {c} du plafond utilisé",
+    },
+    "legend_days": {
+        "en": "Vertical lines: today (short dashes) and expiry (long dashes)",
+        "fr": "Lignes verticales : aujourd'hui (tirets courts) et échéance (tirets longs)",
+    },
+    # one contract
+    "capacity_heading": {"en": "Capacity", "fr": "Capacité"},
+    "thresholds_heading": {"en": "Capacity thresholds", "fr": "Seuils de capacité"},
+    "thresholds_caption": {
+        "en": "Thresholds of the ceiling used, and whether they were reached",
+        "fr": "Seuils d'utilisation du plafond et s'ils ont été atteints",
+    },
+    "threshold": {"en": "Threshold", "fr": "Seuil"},
+    "reached": {"en": "Reached", "fr": "Atteint"},
+    "not_reached": {"en": "Not reached", "fr": "Non atteint"},
+    "stock_heading": {"en": "Inventory stock", "fr": "Stock de l'inventaire"},
+    "stock_caption": {"en": "Units available per item", "fr": "Unités disponibles par article"},
+    "sku": {"en": "Item (SKU)", "fr": "Article (UGS)"},
+    "available": {"en": "Available", "fr": "Disponible"},
+    "initial_qty": {"en": "Initial quantity", "fr": "Quantité initiale"},
+    "offer_state": {"en": "Offered", "fr": "Offert"},
+    "withdrawn": {"en": "Withdrawn", "fr": "Retiré"},
+    "still_offered": {"en": "Offered", "fr": "Offert"},
+    "no_stock": {"en": "This contract holds no inventory.", "fr": "Ce contrat ne comporte aucun inventaire."},
+    "renewals_heading": {"en": "Renewal options", "fr": "Options de renouvellement"},
+    "renewals_caption": {
+        "en": "Renewal options and whether they were exercised",
+        "fr": "Options de renouvellement et leur levée",
+    },
+    "option": {"en": "Option", "fr": "Option"},
+    "length": {"en": "Length", "fr": "Durée"},
+    "months_n": {"en": "{n} months", "fr": "{n} mois"},
+    "exercised": {"en": "Exercised", "fr": "Levée"},
+    "not_exercised": {"en": "Not exercised", "fr": "Non levée"},
+    "no_renewal_options": {
+        "en": "This contract has no renewal option.",
+        "fr": "Ce contrat n'a aucune option de renouvellement.",
+    },
+    "back_contracts": {"en": "Back to the contracts dashboard", "fr": "Retour au tableau de bord des contrats"},
+    "contract_not_found_title": {"en": "Contract not found", "fr": "Contrat introuvable"},
+    "contract_not_found": {
+        "en": "There is no contract {id}. Check the number and try again.",
+        "fr": "Il n'y a aucun contrat {id}. Vérifiez le numéro et réessayez.",
+    },
 }
 
 

@@ -135,13 +135,16 @@ class Desk:
         placed = context.model_copy(update={"now": draft.placed_at})
 
         def plan() -> _Plan:
+            # The contract is read before the number: an order and its reservation commit together,
+            # so a contract that holds a reservation for number N is read with order N visible too.
+            contract = self.load_contract(draft.contract_id) if draft.contract_id else None
             last = self.ledger.last_stream_id(prefix)
             number = int(last.removeprefix(prefix)) + 1 if last else 1
             command = draft.model_copy(update={"order_id": f"{prefix}{number:06d}"})
             events = ordering.decide(command, None, self.rates)
             appends: list[tuple[str, str, int, list[Any]]] = [(command.order_id, "order", NO_STREAM, events)]
-            if command.contract_id:
-                appends.append(self._reservation(command, events[0]))
+            if contract is not None:
+                appends.append(self._reservation(command, events[0], *contract))
             return _Plan(appends)
 
         # A conflict on a new order's stream means another request took the number: take the next.
@@ -173,9 +176,10 @@ class Desk:
 
         return self._run(plan, context)
 
-    def _reservation(self, command: PlaceOrder, placed: Any) -> tuple[str, str, int, list[Any]]:
+    def _reservation(
+        self, command: PlaceOrder, placed: Any, contract: contracting.Contract | None, version: int
+    ) -> tuple[str, str, int, list[Any]]:
         assert isinstance(placed, OrderPlaced) and command.contract_id
-        contract, version = self.load_contract(command.contract_id)
         if contract is None:
             raise CommandRejected("unknown_contract", f"there is no registered contract {command.contract_id}")
         if contract.kind not in ORDERABLE_KINDS:

@@ -51,8 +51,16 @@ def add_months(day: date, months: int) -> date:
 
 
 def term_end(start: date, months: int) -> date:
-    """The last day of a term of `months` starting on `start` (a 36-month term from 2026-01-01 ends 2028-12-31)."""
-    return add_months(start, months) - timedelta(days=1)
+    """The last day of a term of `months` starting on `start`.
+
+    A 36-month term from 2026-01-01 ends 2028-12-31; one month from 2026-01-31 ends 2026-02-28;
+    a term that starts the day after a month end ends on a month end.
+    """
+    before = start - timedelta(days=1)
+    end = add_months(before, months)
+    if before.day == calendar.monthrange(before.year, before.month)[1]:
+        return date(end.year, end.month, calendar.monthrange(end.year, end.month)[1])
+    return end
 
 
 class Consumption(Fact):
@@ -119,14 +127,15 @@ def decide(command: ContractCommand, contract: Contract | None) -> list[Contract
                     "ceiling_below_use",
                     f"{contract.used} is already consumed or committed: the ceiling cannot go below it",
                 )
-            return [
-                CeilingAmended(
-                    ceiling=command.ceiling,
-                    previous_ceiling=contract.ceiling,
-                    amended_on=command.amended_on,
-                    reason=command.reason,
-                )
-            ]
+            amended = CeilingAmended(
+                ceiling=command.ceiling,
+                previous_ceiling=contract.ceiling,
+                amended_on=command.amended_on,
+                reason=command.reason,
+            )
+            # A lower ceiling can put the contract past a threshold without any new consumption.
+            lowered = contract.model_copy(update={"ceiling": command.ceiling})
+            return [amended, *_thresholds(lowered, contract.used, command.amended_on)]
         case ExerciseRenewal():
             return [_renew(command, contract)]
         case RecordConsumption():
@@ -215,7 +224,9 @@ def _renew(command: ExerciseRenewal, contract: Contract) -> RenewalOptionExercis
 
 
 def _consume(command: RecordConsumption, contract: Contract) -> list[ContractEvent]:
-    _require_active(contract, "record consumption on it")
+    # An expired contract still takes consumption for months of its term: invoices arrive late.
+    if contract.status == "terminated":
+        raise CommandRejected("contract_terminated", f"{contract.contract_id} was terminated: no more consumption")
     year, month = (int(part) for part in command.period.split("-"))
     first, last = date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
     if last < contract.start_date or first > contract.end_date:
@@ -385,8 +396,13 @@ def evolve(contract: Contract | None, event: ContractEvent) -> Contract:
         case CeilingAmended():
             return contract.model_copy(update={"ceiling": event.ceiling})
         case RenewalOptionExercised():
+            # Notices belong to a term: the renewed term gets its own 120, 90 and 30-day notices.
             return contract.model_copy(
-                update={"end_date": event.end_date, "exercised": contract.exercised | {event.option_id}}
+                update={
+                    "end_date": event.end_date,
+                    "notices": frozenset(),
+                    "exercised": contract.exercised | {event.option_id},
+                }
             )
         case ConsumptionRecorded():
             reservations = dict(contract.reservations)

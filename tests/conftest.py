@@ -72,17 +72,25 @@ def orderledger_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[s
 class LiveServer:
     """`orderledger serve` in a child process, on a free loopback port."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
-        created = orderledger_cli(data_dir, "keys", "create", "--role", "broker")
+        created = subprocess.run(
+            [sys.executable, "-m", "api.cli", "--data-dir", str(data_dir), "keys", "create", "--role", "broker"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=self.env,
+        )
         assert created.returncode == 0, created.stderr
         self.broker = {"Authorization": f"Bearer {created.stdout.strip()}"}
 
     def start(self) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = self.env
         self.process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "--data-dir", str(self.data_dir), "serve", "--port", str(self.port)],
             env=env,

@@ -140,7 +140,9 @@ def _apply(row: ContractStatus, event: Any) -> ContractStatus:
                 o.model_copy(update={"exercised": True}) if o.option_id == event.option_id else o
                 for o in row.renewal_options
             )
-            return row.model_copy(update={"end_date": event.end_date, "renewal_options": options})
+            return row.model_copy(
+                update={"end_date": event.end_date, "renewal_options": options, "renewal_notices": ()}
+            )
         case ConsumptionRecorded():
             # An awarded inventory order turns what it had reserved into consumption.
             reservations = dict(row.reservations)
@@ -210,7 +212,7 @@ def burn_rate(row: ContractStatus, today: date) -> Decimal:
     """Average consumption per day over the last 90 days."""
     since = today - timedelta(days=BURN_WINDOW_DAYS)
     spent = sum((u.amount for u in row.usage if since < u.on <= today), ZERO)
-    return (spent / BURN_WINDOW_DAYS).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return spent / BURN_WINDOW_DAYS  # exact: rounded only where it is shown
 
 
 def forecast_exhaustion(row: ContractStatus, today: date) -> date | None:

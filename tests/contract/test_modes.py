@@ -13,7 +13,7 @@ from api.app import create_app
 from api.demo import load_demo
 from processors.settings import Settings
 from processors.wiring import Orderledger, build
-from projections.order_status import ORDER_STATUS
+from projections.catalogue import PROJECTIONS
 from tests.orders_given import OTTAWA, days_ago, order_body
 
 
@@ -78,11 +78,13 @@ def test_given_the_demo_data_then_both_modes_project_identical_rows_and_rebuild_
             load_demo(app.desk, date(2026, 11, 23))
             assert app.runner is not None
             app.runner.catch_up()
-            live = app.projections.dump(ORDER_STATUS)
-            app.projections.rebuild(ORDER_STATUS, app.ledger)
-            assert app.projections.dump(ORDER_STATUS) == live
+            live = {p.name: app.projections.dump(p) for p in PROJECTIONS.values()}
+            for projection in PROJECTIONS.values():
+                app.projections.rebuild(projection, app.ledger)
+            assert {p.name: app.projections.dump(p) for p in PROJECTIONS.values()} == live
             dumps[name] = live
         finally:
             app.close()
-    assert len(dumps["embedded"]) == 50
+    assert len(dumps["embedded"]["order_status"]) == 52
+    assert len(dumps["embedded"]["contract_capacity"]) == 7
     assert dumps["embedded"] == dumps["postgres"]

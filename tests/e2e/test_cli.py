@@ -29,7 +29,7 @@ def test_given_a_bad_role_then_keys_create_refuses_with_a_clear_message(tmp_path
 
 def test_given_the_demo_then_it_loads_once_and_verify_and_rebuild_pass(tmp_path):
     loaded = orderledger_cli(tmp_path, "demo", "--if-empty")
-    assert loaded.returncode == 0 and "50 orders loaded" in loaded.stdout
+    assert loaded.returncode == 0 and "52 orders loaded" in loaded.stdout
     again = orderledger_cli(tmp_path, "demo", "--if-empty")
     assert "nothing loaded" in again.stdout
     head = int(loaded.stdout.rsplit("position", 1)[1])

@@ -1,0 +1,232 @@
+"""Contracts over HTTP, on the embedded ledger and on PostgreSQL: stock under parallel orders,
+derived events that a rebuild does not repeat, and bad input."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import httpx
+import pytest
+
+from tests.conftest import LiveServer, PostgresDatabase
+from tests.orders_given import order_body
+
+
+@pytest.fixture(params=["embedded", "postgres"])
+def server(request, tmp_path) -> Iterator[LiveServer]:
+    env = {}
+    if request.param == "postgres":
+        database: PostgresDatabase = request.getfixturevalue("pg_database")
+        env = {"ORDERLEDGER_DATABASE_URL": database.app_url, "ORDERLEDGER_ADMIN_DATABASE_URL": database.admin_url}
+    live = LiveServer(tmp_path / "live", env=env)
+    live.start()
+    yield live
+    live.stop()
+
+
+def inventory_contract(contract_id: str = "INV-DOCK", quantity: int = 5) -> dict:
+    start = date.today() - timedelta(days=30)
+    return {
+        "contract_id": contract_id,
+        "kind": "inventory",
+        "supplier": "Northern Micro Inc.",
+        "ceiling": "50000.00",
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=364)).isoformat(),
+        "renewal_options": [{"option_id": "Y2", "months": 12}],
+        "fee_rate": "0.01",
+        "inventory": [{"sku": "DOCK-WD22", "quantity": quantity, "unit_price": "219.99"}],
+    }
+
+
+def dock_order(quantity: int) -> dict:
+    return order_body(
+        contract_id="INV-DOCK",
+        processing="broker",
+        section32_amount="5000.00",
+        lines=[
+            {
+                "sku": "DOCK-WD22",
+                "description": "USB-C docking station",
+                "category": "peripheral",
+                "standing_offer_item": True,
+                "quantity": quantity,
+                "unit_price": "219.99",
+            }
+        ],
+        delivery_locations=[{"province": "ON", "address": "355 North River Rd, Ottawa"}],
+    )
+
+
+def test_given_the_last_5_units_when_12_orders_race_for_them_then_exactly_5_are_sold(server):
+    # Given
+    with httpx.Client(base_url=server.url, headers=server.broker, timeout=30) as http:
+        assert http.post("/v1/contracts", json=inventory_contract()).status_code == 201
+    outcomes: list[tuple[int, str]] = []
+    start = threading.Barrier(12)
+
+    def buy() -> None:
+        with httpx.Client(base_url=server.url, headers=server.broker, timeout=30) as http:
+            start.wait()
+            response = http.post("/v1/orders", json=dock_order(1))
+            outcomes.append((response.status_code, response.json().get("code", "")))
+
+    # When: 12 clients order one unit each at the same moment
+    threads = [threading.Thread(target=buy) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then
+    sold = [o for o in outcomes if o[0] == 201]
+    refused = [o for o in outcomes if o[0] != 201]
+    assert len(sold) == 5, outcomes
+    assert {code for _, code in refused} <= {"stock_short", "item_withdrawn"}, refused
+    with httpx.Client(base_url=server.url, headers=server.broker, timeout=30) as http:
+        stock = http.get("/v1/contracts/INV-DOCK").json()["inventory"][0]
+        assert (stock["available"], stock["withdrawn"]) == (0, True)
+        # a cancelled order gives its unit back, and the item is reinstated
+        order_id = http.get("/v1/orders?limit=1").json()["orders"][0]["order_id"]
+        cancelled = http.post(
+            f"/v1/orders/{order_id}/cancellation",
+            json={"reason": "client_request", "cancelled_on": date.today().isoformat()},
+        )
+        assert cancelled.status_code == 200
+        stock = http.get("/v1/contracts/INV-DOCK").json()["inventory"][0]
+        assert (stock["available"], stock["withdrawn"]) == (1, False)
+    verified = server_cli_verify(server)
+    assert verified.returncode == 0, verified.stdout
+
+
+def server_cli_verify(server: LiveServer):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "--data-dir", str(server.data_dir), "verify"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=server.env,
+        check=False,
+    )
+
+
+def test_given_thresholds_and_renewal_notices_when_rebuilt_then_same_rows_and_no_new_derived_events(server):
+    import subprocess
+    import sys
+
+    start = date.today() - timedelta(days=300)
+    contract = {
+        "contract_id": "SO-NEAR",
+        "kind": "standing_offer",
+        "supplier": "Compugen Inc.",
+        "ceiling": "100000.00",
+        "start_date": start.isoformat(),
+        "end_date": (date.today() + timedelta(days=80)).isoformat(),
+        "renewal_options": [{"option_id": "OPT-1", "months": 12}],
+        "fee_rate": "0.02",
+    }
+    with httpx.Client(base_url=server.url, headers=server.broker, timeout=30) as http:
+        assert http.post("/v1/contracts", json=contract).status_code == 201
+        for n, amount in enumerate(("50000.00", "35000.00", "7000.00")):
+            day = date.today() - timedelta(days=40 - 10 * n)
+            answer = http.post(
+                "/v1/contracts/SO-NEAR/consumption",
+                json={
+                    "client_org": "ESDC",
+                    "amount": amount,
+                    "period": day.strftime("%Y-%m"),
+                    "source": "supplier_invoice_line",
+                    "reference": f"INV-{n}",
+                    "recorded_on": day.isoformat(),
+                },
+            )
+            assert answer.status_code == 200, answer.text
+        assert answer.json()["events"] == ["ConsumptionRecorded", "CapacityThresholdReached"]
+        clock = http.post("/v1/contract-clock", json={}).json()
+        assert clock["emitted"] == [{"contract_id": "SO-NEAR", "events": ["RenewalDecisionDue"]}]
+        assert http.post("/v1/contract-clock", json={}).json()["emitted"] == []  # never twice
+        over = http.post(
+            "/v1/contracts/SO-NEAR/consumption",
+            json={
+                "client_org": "ESDC",
+                "amount": "8000.01",
+                "period": date.today().strftime("%Y-%m"),
+                "source": "supplier_invoice_line",
+                "reference": "INV-9",
+            },
+        )
+        assert (over.status_code, over.json()["code"]) == (422, "ceiling_exceeded")
+        before = http.get("/v1/contracts/SO-NEAR").json()
+        head = http.get("/healthz").json()["ledger_head"]
+        assert before["thresholds_reached"] == [80, 90] and before["used_pct"] == "92.0"
+        assert before["renewal_notices"] == [90]
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "api.cli", "--data-dir", str(server.data_dir), "rebuild"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=server.env,
+        check=False,
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    with httpx.Client(base_url=server.url, headers=server.broker, timeout=30) as http:
+        assert http.get("/v1/contracts/SO-NEAR").json() == before
+        assert http.get("/healthz").json()["ledger_head"] == head
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code"),
+    [
+        ("/v1/contracts", {**inventory_contract(), "ceiling": "-1.00"}, "invalid_request"),
+        ("/v1/contracts", {**inventory_contract("INV-LATE"), "end_date": "2020-01-01"}, "end_before_start"),
+        ("/v1/contracts", {**inventory_contract(), "currency": "USD"}, "invalid_request"),
+        ("/v1/contracts/INV-DOCK/renewals", {"option_id": "Y9"}, "unknown_renewal_option"),
+        (
+            "/v1/contracts/INV-DOCK/consumption",
+            {
+                "client_org": "ESDC",
+                "amount": "10.00",
+                "period": "2026-11",
+                "source": "supplier_invoice_line",
+                "reference": "X",
+                "currency": "EUR",
+            },
+            "invalid_request",
+        ),
+        (
+            "/v1/contracts/INV-DOCK/consumption",
+            {
+                "client_org": "ESDC",
+                "amount": "-10.00",
+                "period": "2026-11",
+                "source": "supplier_invoice_line",
+                "reference": "X",
+            },
+            "invalid_request",
+        ),
+        ("/v1/contracts/NOPE/amendments", {"ceiling": "10.00"}, "contract_not_found"),
+        (
+            "/v1/contracts/INV-DOCK/consumption",
+            {
+                "client_org": "ESDC",
+                "amount": "10.00",
+                "period": "1999-01",
+                "source": "supplier_invoice_line",
+                "reference": "X",
+            },
+            "outside_contract_period",
+        ),
+    ],
+)
+def test_given_bad_contract_input_then_a_clear_4xx_and_nothing_appended(client, broker, ledger_app, path, body, code):
+    assert client.post("/v1/contracts", json=inventory_contract(), headers=broker).status_code == 201
+    head = ledger_app.ledger.head()
+    response = client.post(path, json=body, headers=broker)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == code
+    assert ledger_app.ledger.head() == head

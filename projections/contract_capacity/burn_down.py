@@ -57,7 +57,7 @@ def burn_down(row: ContractStatus, today: date) -> BurnDown:
     exhaustion = forecast_exhaustion(row, today) if row.status == "active" else None
     end = max(row.end_date, exhaustion or row.end_date, start + timedelta(days=1))
 
-    actual = [Point(start, HUNDRED)]
+    actual = [Point(start, HUNDRED - _pct(Decimal(0), row.ceiling))]  # full, unless the ceiling is zero
     cumulative = Decimal(0)
     for day in sorted(by_day):
         cumulative += by_day[day]

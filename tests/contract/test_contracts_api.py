@@ -230,3 +230,51 @@ def test_given_bad_contract_input_then_a_clear_4xx_and_nothing_appended(client, 
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == code
     assert ledger_app.ledger.head() == head
+
+
+def test_given_an_order_on_a_standing_offer_when_awarded_then_cancelled_then_consumption_is_recorded_and_reversed(
+    client, broker
+):
+    # Given: a registered standing offer and an order drawn on it
+    start = date.today() - timedelta(days=100)
+    offer = {
+        "contract_id": "NMSO-LAPTOP",
+        "kind": "standing_offer",
+        "supplier": "Northern Micro Inc.",
+        "ceiling": "1000000.00",
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=700)).isoformat(),
+        "fee_rate": "0.015",
+    }
+    assert client.post("/v1/contracts", json=offer, headers=broker).status_code == 201
+    unknown = client.post("/v1/orders", json=order_body(contract_id="NOPE"), headers=broker)
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "unknown_contract")
+    other = client.post(
+        "/v1/orders", json=order_body(contract_id="NMSO-LAPTOP", supplier="Compugen Inc."), headers=broker
+    )
+    assert other.json()["code"] == "contract_supplier_mismatch"
+    placed_at = f"{date.today() - timedelta(days=90)}T10:00:00-05:00"
+    placed = client.post("/v1/orders", json=order_body(contract_id="NMSO-LAPTOP", placed_at=placed_at), headers=broker)
+    order_id = placed.json()["order_id"]
+    # When: the call-up is awarded
+    awarded_on = date.today() - timedelta(days=60)
+    award = client.post(
+        f"/v1/orders/{order_id}/award",
+        json={"contract_number": "CU-1", "awarded_on": awarded_on.isoformat()},
+        headers=broker,
+    )
+    assert award.status_code == 200, award.text
+    consumed = client.get("/v1/contracts/NMSO-LAPTOP", headers=broker).json()
+    # Then: the order's net with EHF, taxes excluded, is consumed by ESDC in the award's month
+    assert consumed["consumed"] == "6078.50"
+    assert consumed["consumption_by_organisation"] == {"ESDC": {awarded_on.strftime("%Y-%m"): "6078.50"}}
+    # When: it is cancelled for late delivery
+    cancelled = client.post(
+        f"/v1/orders/{order_id}/cancellation",
+        json={"reason": "late_delivery", "cancelled_on": date.today().isoformat()},
+        headers=broker,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    # Then: the consumption is reversed, by a new event that refers to it
+    reversed_ = client.get("/v1/contracts/NMSO-LAPTOP", headers=broker).json()
+    assert reversed_["consumed"] == "0.00"

@@ -27,6 +27,7 @@ from processors.settings import Settings
 from processors.sql import PostgresDatabase as ReadModels
 from processors.sql import SqliteDatabase
 from processors.wiring import build
+from projections.catalogue import PROJECTIONS
 from projections.order_status import ORDER_STATUS
 from tests.contract.test_modes import ticking_clock
 from tests.integration.server_stack import wait_until
@@ -41,6 +42,16 @@ def worker_rows(stack) -> list[tuple[str, str]]:
         return store.dump(ORDER_STATUS)
     except Exception:  # the worker has not created its tables yet
         return []
+    finally:
+        store.close()
+
+
+def worker_dumps(stack) -> dict[str, list[tuple[str, str]]]:
+    store = ProjectionStore(ReadModels(stack.database.app_url, "readmodels"))
+    try:
+        return {p.name: store.dump(p) for p in PROJECTIONS.values()}
+    except Exception:  # the worker has not created its tables yet
+        return {}
     finally:
         store.close()
 
@@ -150,14 +161,16 @@ def test_given_the_demo_data_when_projected_through_kafka_and_faust_then_it_equa
     threading.Thread(target=relay.run, daemon=True).start()
     stack.start_worker()
     try:
-        expected = embedded.projections.dump(ORDER_STATUS)
-        wait_until(lambda: worker_rows(stack) == expected, 120, "the worker to project the demo data", every=0.5)
-        # Then: identical rows, and `rebuild` reproduces them in both modes
-        rebuilt = stack.cli("rebuild", "order_status")
+        expected = {p.name: embedded.projections.dump(p) for p in PROJECTIONS.values()}
+        wait_until(lambda: worker_dumps(stack) == expected, 120, "the worker to project the demo data", every=0.5)
+        # Then: identical rows for every projection, and `rebuild` reproduces them in both modes
+        rebuilt = stack.cli("rebuild")
         assert rebuilt.returncode == 0, rebuilt.stderr
-        assert worker_rows(stack) == expected
-        embedded.projections.rebuild(ORDER_STATUS, embedded.ledger)
-        assert embedded.projections.dump(ORDER_STATUS) == expected
+        assert worker_dumps(stack) == expected
+        for projection in PROJECTIONS.values():
+            embedded.projections.rebuild(projection, embedded.ledger)
+        assert {p.name: embedded.projections.dump(p) for p in PROJECTIONS.values()} == expected
+        assert len(expected["contract_capacity"]) == 7
     finally:
         relay.stop()
         server.close()

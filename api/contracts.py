@@ -38,7 +38,7 @@ from projections.contract_capacity import (
 )
 
 router = APIRouter(tags=["contracts"])
-ContractPath = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
+ContractPath = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
 
 class ConsumptionBody(Fact):

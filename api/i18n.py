@@ -167,7 +167,7 @@ WORDS: dict[str, dict[Language, str]] = {
         "fr": "Aucun contrat ne prend fin et aucune décision de renouvellement n'est due dans les 180 prochains jours.",
     },
     "cal_date": {"en": "Date", "fr": "Date"},
-    "cal_what": {"en": "What is due", "fr": "Échéance"},
+    "cal_what": {"en": "What is due", "fr": "Événement"},
     "cal_decision": {
         "en": "Renewal decision due ({days} days before expiry)",
         "fr": "Décision de renouvellement à prendre ({days} jours avant l'échéance)",
@@ -236,7 +236,6 @@ WORDS: dict[str, dict[Language, str]] = {
     "sku": {"en": "Item (SKU)", "fr": "Article (UGS)"},
     "available": {"en": "Available", "fr": "Disponible"},
     "initial_qty": {"en": "Initial quantity", "fr": "Quantité initiale"},
-    "offer_state": {"en": "Offered", "fr": "Offert"},
     "withdrawn": {"en": "Withdrawn", "fr": "Retiré"},
     "still_offered": {"en": "Offered", "fr": "Offert"},
     "no_stock": {"en": "This contract holds no inventory.", "fr": "Ce contrat ne comporte aucun inventaire."},
@@ -255,6 +254,8 @@ WORDS: dict[str, dict[Language, str]] = {
         "fr": "Ce contrat n'a aucune option de renouvellement.",
     },
     "back_contracts": {"en": "Back to the contracts dashboard", "fr": "Retour au tableau de bord des contrats"},
+    "options_left_short": {"en": "Options left", "fr": "Options restantes"},
+    "list_sep": {"en": "; ", "fr": " ; "},
     "contract_not_found_title": {"en": "Contract not found", "fr": "Contrat introuvable"},
     "contract_not_found": {
         "en": "There is no contract {id}. Check the number and try again.",

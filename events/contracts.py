@@ -13,7 +13,7 @@ from events.model import Fact
 from events.money import Amount, Currency, Money, UnitPrice
 from events.orders import OrgCode, Quantity, ShortText, Sku, Text
 
-ContractId = Annotated[str, StringConstraints(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
+ContractId = Annotated[str, StringConstraints(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 ContractKind = Literal["standing_offer", "supply_arrangement", "call_up", "inventory", "cloud"]
 ConsumptionSource = Literal["awarded_order", "supplier_invoice_line", "cloud_usage_report"]
 # Seed 003: a cloud contract lasts at most 3 years including every renewal.

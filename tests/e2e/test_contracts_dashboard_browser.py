@@ -128,7 +128,7 @@ def test_a_contract_near_its_ceiling_shows_on_the_bilingual_contracts_dashboard(
             expect(page.locator("html")).to_have_attribute("lang", "en")
             expect(page.get_by_role("heading", level=1)).to_have_text("Contracts dashboard")
             expect(page.locator("#contracts tbody tr")).to_have_count(2)
-            expect(page.locator("#contracts tbody tr th")).to_have_text(["SO-NEAR", "INV-7"])
+            expect(page.locator("#contracts tbody tr th a")).to_have_text(["SO-NEAR", "INV-7"])
             row = page.locator("#contracts tbody tr[data-contract='SO-NEAR']")
             expect(row.locator(".used-pct")).to_have_text("92.0%")
             expect(row).to_contain_text("Compugen Inc.")

@@ -5,17 +5,18 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Header, Request
+from fastapi import Header, Request, Response
 
 from api.problems import Problem
-from events.command_handling import CommandContext
+from events.command_handling import CommandContext, CommandResult
 from events.ledger.chain import canonical_json
 from events.model import Fact
 from processors.access_keys import Principal
 from processors.wiring import Orderledger
+from projections import Projection
 
 EASTERN = ZoneInfo("America/Toronto")
 IdempotencyKey = Annotated[
@@ -62,3 +63,12 @@ def command_context(
         request_hash=hashlib.sha256(fingerprint.encode()).hexdigest(),
         expected_version=expected,
     )
+
+
+def settle(app: Orderledger, response: Response, projection: Projection[Any], key: str, result: CommandResult) -> None:
+    """Read-your-writes and headers for a command's answer: wait (bounded) for the projection, set the ETag."""
+    if result.last_position:
+        app.wait_for(projection, key, result.last_position, timeout=2.0)
+    response.headers["ETag"] = f'"{result.stream_version}"'
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"

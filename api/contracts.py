@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import Field
 
 from api.access import App, Caller, require
-from api.commands import IdempotencyKey, IfMatch, business_today, command_context
+from api.commands import IdempotencyKey, IfMatch, business_today, command_context, settle
 from api.problems import Problem
 from events.command_handling import CommandResult
 from events.contracts import (
@@ -100,11 +100,7 @@ def contract_view(row: ContractStatus, today: date) -> dict[str, Any]:
 
 
 def _accepted(app: App, response: Response, contract_id: str, result: CommandResult) -> ContractAccepted:
-    if result.last_position:
-        app.wait_for(CONTRACT_CAPACITY, contract_id, result.last_position, timeout=2.0)
-    response.headers["ETag"] = f'"{result.stream_version}"'
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    settle(app, response, CONTRACT_CAPACITY, contract_id, result)
     return ContractAccepted(
         contract_id=contract_id,
         stream_version=result.stream_version,

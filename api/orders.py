@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, Field
 
 from api.access import App, Caller, require
-from api.commands import IdempotencyKey, IfMatch, business_today, command_context
+from api.commands import IdempotencyKey, IfMatch, business_today, command_context, settle
 from api.problems import Problem
 from events.calendar import add_working_days
 from events.command_handling import CommandResult
@@ -99,11 +99,7 @@ class CommandAccepted(Fact):
 
 
 def _accepted(app: App, response: Response, result: CommandResult) -> CommandAccepted:
-    # Read-your-writes: the projection applies the events before we answer (bounded wait).
-    app.wait_for(ORDER_STATUS, result.stream_id, result.last_position, timeout=2.0)
-    response.headers["ETag"] = f'"{result.stream_version}"'
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    settle(app, response, ORDER_STATUS, result.stream_id, result)
     return CommandAccepted(
         order_id=result.stream_id,
         stream_version=result.stream_version,

@@ -249,3 +249,16 @@ def server_stack(pg_database: PostgresDatabase, kafka_broker: KafkaBroker, tmp_p
     stack = ServerStack(pg_database, kafka_broker.bootstrap, tmp_path)
     yield stack
     stack.stop()
+
+
+# ---------------------------------------------------------------- browser
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's chromium; asked for before `live_server`, so a missing browser skips before any server starts."""
+    from tests.e2e.browser import CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (`make test` does)")
+    return CHROMIUM

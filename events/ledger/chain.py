@@ -8,24 +8,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from events.ledger import NewEvent, RecordedEvent, VerifyReport
+from events.ledger import RECORDED_COLUMNS, NewEvent, RecordedEvent, VerifyReport
 
 GENESIS_HASH = "0" * 64
-CHAINED_FIELDS = (
-    "position",
-    "event_id",
-    "type",
-    "schema_version",
-    "stream_id",
-    "stream_type",
-    "stream_version",
-    "occurred_at",
-    "recorded_at",
-    "actor",
-    "correlation_id",
-    "causation_id",
-    "data",
-)
+# Every stored column but the two hashes themselves.
+CHAINED_FIELDS = RECORDED_COLUMNS[:-2]
 
 
 def canonical_json(value: Any) -> str:

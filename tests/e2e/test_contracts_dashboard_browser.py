@@ -10,39 +10,20 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import LiveServer
-
-CHROMIUM = Path("/usr/bin/chromium")
-EASTERN = ZoneInfo("America/Toronto")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+from tests.e2e.browser import EASTERN, LAUNCH_ARGS, assert_absent, assert_screenshot, post
 
 # Public pages show percentages, dates, suppliers, contract ids and stock counts: never money.
 PRIVATE = ("$", "100000", "100 000", "30000", "32000", "60000", "1289", "0.02", "INV-1001", "ESDC")
 
 
-@pytest.fixture
-def chromium() -> Path:
-    """Asked for before `live_server`, so a missing browser skips before any server starts."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (`make test` does)")
-    return CHROMIUM
-
-
-def _post(server: LiveServer, path: str, body: dict[str, object]) -> dict[str, object]:
-    response = httpx.post(f"{server.url}{path}", json=body, headers=server.broker, timeout=10)
-    assert response.status_code in (200, 201), response.text
-    result: dict[str, object] = response.json()
-    return result
-
-
 def _consume(server: LiveServer, contract_id: str, amount: str, on: date) -> None:
-    _post(
+    post(
         server,
         f"/v1/contracts/{contract_id}/consumption",
         {
@@ -56,21 +37,6 @@ def _consume(server: LiveServer, contract_id: str, amount: str, on: date) -> Non
     )
 
 
-def _assert_no_money(page: Page) -> None:
-    html = page.content()
-    text = page.locator("body").inner_text()
-    for secret in PRIVATE:
-        assert secret not in text, f"{secret!r} is visible on {page.url}"
-        assert secret not in html, f"{secret!r} is in the HTML of {page.url}"
-
-
-def _assert_screenshot(page: Page, path: Path) -> None:
-    page.screenshot(path=str(path), full_page=True)
-    assert path.is_file(), path
-    assert path.stat().st_size > 0, path
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
-
-
 @pytest.mark.browser
 def test_a_contract_near_its_ceiling_shows_on_the_bilingual_contracts_dashboard(
     chromium: Path, live_server: LiveServer, tmp_path: Path
@@ -79,7 +45,7 @@ def test_a_contract_near_its_ceiling_shows_on_the_bilingual_contracts_dashboard(
     # and an inventory contract expiring in 400 days with nothing consumed.
     today = datetime.now(EASTERN).date()
     expires = today + timedelta(days=60)
-    _post(
+    post(
         live_server,
         "/v1/contracts",
         {
@@ -95,7 +61,7 @@ def test_a_contract_near_its_ceiling_shows_on_the_bilingual_contracts_dashboard(
     )
     for days_ago, amount in ((250, "30000.00"), (150, "30000.00"), (40, "32000.00")):
         _consume(live_server, "SO-NEAR", amount, today - timedelta(days=days_ago))
-    _post(
+    post(
         live_server,
         "/v1/contracts",
         {
@@ -154,8 +120,8 @@ def test_a_contract_near_its_ceiling_shows_on_the_bilingual_contracts_dashboard(
             expect(calendar.nth(1)).to_contain_text(expires.isoformat())
             expect(calendar.nth(1)).to_contain_text("Contract expires")
             expect(page.locator("#calendar tbody tr[data-contract='INV-7']")).to_have_count(0)
-            _assert_no_money(page)
-            _assert_screenshot(page, tmp_path / "contracts-en.png")
+            assert_absent(page, PRIVATE)
+            assert_screenshot(page, tmp_path / "contracts-en.png")
 
             # When: they switch to French.
             page.get_by_role("link", name="Français").click()
@@ -172,8 +138,8 @@ def test_a_contract_near_its_ceiling_shows_on_the_bilingual_contracts_dashboard(
                 "Capacité restante de SO-NEAR"
             )
             expect(page.locator("#calendar tbody tr[data-contract='SO-NEAR']").nth(1)).to_contain_text("Fin du contrat")
-            _assert_no_money(page)
-            _assert_screenshot(page, tmp_path / "contracts-fr.png")
+            assert_absent(page, PRIVATE)
+            assert_screenshot(page, tmp_path / "contracts-fr.png")
 
             # When: they open the contract.
             page.get_by_role("link", name="SO-NEAR").first.click()
@@ -187,8 +153,8 @@ def test_a_contract_near_its_ceiling_shows_on_the_bilingual_contracts_dashboard(
             expect(page.locator("#thresholds tbody tr td")).to_have_text(["Atteint", "Atteint", "Non atteint"])
             expect(page.locator("#renewals tbody tr")).to_contain_text("OPT-1")
             expect(page.locator("#stock")).to_have_count(0)
-            _assert_no_money(page)
-            _assert_screenshot(page, tmp_path / "contract-so-near-fr.png")
+            assert_absent(page, PRIVATE)
+            assert_screenshot(page, tmp_path / "contract-so-near-fr.png")
 
             # And: the inventory contract shows its stock per item, in English, with no price.
             page.goto(f"{live_server.url}/status/contracts/INV-7?lang=en")
@@ -196,8 +162,8 @@ def test_a_contract_near_its_ceiling_shows_on_the_bilingual_contracts_dashboard(
             expect(stock).to_have_count(1)
             expect(stock.locator("th, td")).to_have_text(["LAT-5450", "40", "40", "Offered"])
             expect(page.locator("#thresholds tbody tr td")).to_have_text(["Not reached"] * 3)
-            _assert_no_money(page)
-            _assert_screenshot(page, tmp_path / "contract-inv-7-en.png")
+            assert_absent(page, PRIVATE)
+            assert_screenshot(page, tmp_path / "contract-inv-7-en.png")
 
             # And: an unknown contract is a 404 page, not an error.
             response = page.goto(f"{live_server.url}/status/contracts/NOPE-1?lang=en")

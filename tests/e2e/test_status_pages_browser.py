@@ -9,19 +9,15 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from events.calendar import STANDARD_DELIVERY_WORKING_DAYS, add_working_days
 from tests.conftest import LiveServer
+from tests.e2e.browser import EASTERN, LAUNCH_ARGS, assert_absent, assert_screenshot, post
 from tests.orders_given import GATINEAU, OTTAWA, days_ago, order_body
-
-CHROMIUM = Path("/usr/bin/chromium")
-EASTERN = ZoneInfo("America/Toronto")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 # What the public pages must never show: amounts, the requester, the street addresses.
 PRIVATE = (
@@ -43,36 +39,6 @@ PRIVATE = (
 )
 
 
-@pytest.fixture
-def chromium() -> Path:
-    """Asked for before `live_server`, so a missing browser skips before any server starts."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (`make test` does)")
-    return CHROMIUM
-
-
-def _post(server: LiveServer, path: str, body: dict[str, object]) -> dict[str, object]:
-    response = httpx.post(f"{server.url}{path}", json=body, headers=server.broker, timeout=10)
-    assert response.status_code in (200, 201), response.text
-    result: dict[str, object] = response.json()
-    return result
-
-
-def _assert_nothing_private(page: Page) -> None:
-    html = page.content()
-    text = page.locator("body").inner_text()
-    for secret in PRIVATE:
-        assert secret not in text, f"{secret!r} is visible on {page.url}"
-        assert secret not in html, f"{secret!r} is in the HTML of {page.url}"
-
-
-def _assert_screenshot(page: Page, path: Path) -> None:
-    page.screenshot(path=str(path), full_page=True)
-    assert path.is_file(), path
-    assert path.stat().st_size > 0, path
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
-
-
 @pytest.mark.browser
 def test_a_placed_awarded_partly_delivered_order_is_found_on_the_bilingual_status_pages(
     chromium: Path, live_server: LiveServer, tmp_path: Path
@@ -81,14 +47,12 @@ def test_a_placed_awarded_partly_delivered_order_is_found_on_the_bilingual_statu
     # and part of Ottawa's share delivered yesterday.
     today = datetime.now(EASTERN).date()
     placed_at = datetime.combine(today - timedelta(days=3), time(10, 0), tzinfo=EASTERN)
-    placed = _post(live_server, "/v1/orders", order_body(placed_at=placed_at.isoformat()))
+    placed = post(live_server, "/v1/orders", order_body(placed_at=placed_at.isoformat()))
     order_id = str(placed["order_id"])
     assert re.fullmatch(r"[A-Z0-9-]+", order_id), order_id
     awarded_on = days_ago(2, today)
-    _post(
-        live_server, f"/v1/orders/{order_id}/award", {"contract_number": "CALLUP-2026-0042", "awarded_on": awarded_on}
-    )
-    delivered = _post(
+    post(live_server, f"/v1/orders/{order_id}/award", {"contract_number": "CALLUP-2026-0042", "awarded_on": awarded_on})
+    delivered = post(
         live_server,
         f"/v1/orders/{order_id}/deliveries",
         {
@@ -131,8 +95,8 @@ def test_a_placed_awarded_partly_delivered_order_is_found_on_the_bilingual_statu
             expect(page.locator("#expected")).to_contain_text(expected_delivery.isoformat())
             expect(page.locator("#lateness")).to_have_text("On time")
             expect(page.locator("#status")).to_have_text("Partially delivered")
-            _assert_nothing_private(page)
-            _assert_screenshot(page, tmp_path / "status-order-en.png")
+            assert_absent(page, PRIVATE)
+            assert_screenshot(page, tmp_path / "status-order-en.png")
 
             # When: they switch to French.
             page.get_by_role("link", name="Français").click()
@@ -149,8 +113,8 @@ def test_a_placed_awarded_partly_delivered_order_is_found_on_the_bilingual_statu
             expect(page.locator("#lateness")).to_have_text("Dans les délais")
             expect(page.locator("#status")).to_have_text("Livrée en partie")
             expect(page.get_by_role("link", name="English")).to_be_visible()
-            _assert_nothing_private(page)
-            _assert_screenshot(page, tmp_path / "status-order-fr.png")
+            assert_absent(page, PRIVATE)
+            assert_screenshot(page, tmp_path / "status-order-fr.png")
 
             # And: the weekly order status report lists it, linked, on time.
             page.goto(f"{live_server.url}/status/weekly?lang=en")
@@ -163,7 +127,7 @@ def test_a_placed_awarded_partly_delivered_order_is_found_on_the_bilingual_statu
             expect(row).to_contain_text("Partially delivered")
             expect(row).to_contain_text(expected_delivery.isoformat())
             expect(row).to_contain_text("On time")
-            _assert_nothing_private(page)
-            _assert_screenshot(page, tmp_path / "status-weekly-en.png")
+            assert_absent(page, PRIVATE)
+            assert_screenshot(page, tmp_path / "status-weekly-en.png")
         finally:
             browser.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from events.contracts import (
     AmendCeiling,
     CheckRenewals,
     ConsumptionSource,
+    ContractCommand,
     ExerciseRenewal,
     Period,
     RecordConsumption,
@@ -139,22 +141,8 @@ def register(
     return _execute(request, response, app, caller, body.contract_id, body, body, idempotency_key)
 
 
-@router.post(
-    "/v1/contracts/{contract_id}/consumption",
-    response_model=ContractAccepted,
-    summary="Record consumption (supplier invoice line, cloud usage report, ...)",
-)
-def consume(
-    contract_id: ContractPath,
-    body: ConsumptionBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> ContractAccepted:
-    command = RecordConsumption(
+def _consumption(body: ConsumptionBody, today: date) -> RecordConsumption:
+    return RecordConsumption(
         consumption_id=body.consumption_id or str(uuid.uuid4()),
         client_org=body.client_org,
         amount=body.amount,
@@ -162,76 +150,70 @@ def consume(
         period=body.period,
         source=body.source,
         reference=body.reference,
-        recorded_on=body.recorded_on or business_today(app),
+        recorded_on=body.recorded_on or today,
     )
-    return _execute(request, response, app, caller, contract_id, body, command, idempotency_key, if_match)
 
 
-@router.post(
-    "/v1/contracts/{contract_id}/reversals",
-    response_model=ContractAccepted,
-    summary="Reverse a consumption (refers to the original)",
-)
-def reverse(
-    contract_id: ContractPath,
-    body: ReversalBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> ContractAccepted:
-    command = ReverseConsumption(
-        consumption_id=body.consumption_id, reason=body.reason, reversed_on=body.reversed_on or business_today(app)
+def _reversal(body: ReversalBody, today: date) -> ReverseConsumption:
+    return ReverseConsumption(
+        consumption_id=body.consumption_id, reason=body.reason, reversed_on=body.reversed_on or today
     )
-    return _execute(request, response, app, caller, contract_id, body, command, idempotency_key, if_match)
 
 
-@router.post("/v1/contracts/{contract_id}/amendments", response_model=ContractAccepted, summary="Amend the ceiling")
-def amend(
-    contract_id: ContractPath,
-    body: AmendmentBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> ContractAccepted:
-    command = AmendCeiling(ceiling=body.ceiling, reason=body.reason, amended_on=body.amended_on or business_today(app))
-    return _execute(request, response, app, caller, contract_id, body, command, idempotency_key, if_match)
+def _amendment(body: AmendmentBody, today: date) -> AmendCeiling:
+    return AmendCeiling(ceiling=body.ceiling, reason=body.reason, amended_on=body.amended_on or today)
 
 
-@router.post(
-    "/v1/contracts/{contract_id}/renewals", response_model=ContractAccepted, summary="Exercise a renewal option"
+def _renewal(body: RenewalBody, today: date) -> ExerciseRenewal:
+    return ExerciseRenewal(option_id=body.option_id, exercised_on=body.exercised_on or today)
+
+
+def _as_is(body: Any, today: date) -> ContractCommand:
+    command: ContractCommand = body
+    return command
+
+
+# path, body, the command it makes, summary: all broker-only.
+ACTIONS: tuple[tuple[str, type[Fact], Callable[[Any, date], ContractCommand], str], ...] = (
+    (
+        "consumption",
+        ConsumptionBody,
+        _consumption,
+        "Record consumption (invoice line, usage report, ...)",
+    ),
+    ("reversals", ReversalBody, _reversal, "Reverse a consumption (refers to the original)"),
+    ("amendments", AmendmentBody, _amendment, "Amend the ceiling"),
+    ("renewals", RenewalBody, _renewal, "Exercise a renewal option"),
+    ("termination", TerminateContract, _as_is, "Terminate a contract"),
 )
-def renew(
-    contract_id: ContractPath,
-    body: RenewalBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> ContractAccepted:
-    command = ExerciseRenewal(option_id=body.option_id, exercised_on=body.exercised_on or business_today(app))
-    return _execute(request, response, app, caller, contract_id, body, command, idempotency_key, if_match)
 
 
-@router.post("/v1/contracts/{contract_id}/termination", response_model=ContractAccepted, summary="Terminate a contract")
-def terminate(
-    contract_id: ContractPath,
-    body: TerminateContract,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> ContractAccepted:
-    return _execute(request, response, app, caller, contract_id, body, body, idempotency_key, if_match)
+def _endpoint(
+    path: str, body_model: type[Fact], make: Callable[[Any, date], ContractCommand]
+) -> Callable[..., ContractAccepted]:
+    def endpoint(
+        contract_id: ContractPath,
+        body: Any,
+        request: Request,
+        response: Response,
+        app: App,
+        caller: Caller,
+        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = None,
+    ) -> ContractAccepted:
+        command = make(body, business_today(app))
+        return _execute(request, response, app, caller, contract_id, body, command, idempotency_key, if_match)
+
+    # FastAPI reads the body's model from the annotation: give each endpoint its own.
+    endpoint.__annotations__ = {**endpoint.__annotations__, "body": body_model}
+    endpoint.__name__ = path
+    return endpoint
+
+
+for _path, _body, _make, _summary in ACTIONS:
+    router.post(f"/v1/contracts/{{contract_id}}/{_path}", response_model=ContractAccepted, summary=_summary)(
+        _endpoint(_path, _body, _make)
+    )
 
 
 @router.post("/v1/contract-clock", summary="Run the renewal clock: renewal notices and expiries due as of a date")

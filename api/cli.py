@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     rebuild = sub.add_parser("rebuild", help="rebuild projections from ledger position 0")
     rebuild.add_argument("name", nargs="?", choices=sorted(PROJECTIONS), help="one projection (default: all)")
     sub.add_parser("verify", help="walk the hash chain; name the first bad position")
+    clock = sub.add_parser("contract-clock", help="record renewal notices and expiries due as of a date (run daily)")
+    clock.add_argument("--today", help="YYYY-MM-DD (default: today, Eastern Time)")
     keys = sub.add_parser("keys", help="API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="create a key; it is printed once")
@@ -182,7 +184,26 @@ def _keys(app: Orderledger, args: argparse.Namespace) -> int:
     return 0
 
 
+def _contract_clock(app: Orderledger, args: argparse.Namespace) -> int:
+    import uuid
+    from datetime import date
+
+    from events.command_handling import CommandContext
+
+    now = datetime.now(UTC)
+    today = date.fromisoformat(args.today) if args.today else now.astimezone(ZoneInfo("America/Toronto")).date()
+    context = CommandContext(actor="cli/contract-clock", now=now, correlation_id=uuid.uuid4())
+    emitted = 0
+    for contract_id, event_types in app.run_contract_clock(today, context):
+        for event_type in event_types:
+            print(f"{contract_id}: {event_type}")
+            emitted += 1
+    print(f"contract clock as of {today}: {emitted} events recorded")
+    return 0
+
+
 _COMMANDS = {
+    "contract-clock": _contract_clock,
     "serve": _serve,
     "worker": _worker,
     "relay": _relay,

@@ -18,7 +18,6 @@ from api.problems import Problem
 from events.command_handling import CommandResult
 from events.contracts import (
     AmendCeiling,
-    CheckRenewals,
     ConsumptionSource,
     ContractCommand,
     ExerciseRenewal,
@@ -219,15 +218,12 @@ for _path, _body, _make, _summary in ACTIONS:
 @router.post("/v1/contract-clock", summary="Run the renewal clock: renewal notices and expiries due as of a date")
 def renewal_clock(body: ClockBody, request: Request, app: App, caller: Caller) -> dict[str, Any]:
     require(caller, "broker")
-    command = CheckRenewals(today=body.today or business_today(app))
-    emitted = []
-    for row in app.projections.query(CONTRACT_CAPACITY, "status = ?", ("active",), limit=100_000):
-        context = command_context(request, app, caller, body, None)
-        result = app.desk.execute_contract(row.contract_id, command, context)
-        if result.event_types:
-            app.wait_for(CONTRACT_CAPACITY, row.contract_id, result.last_position, timeout=2.0)
-            emitted.append({"contract_id": row.contract_id, "events": list(result.event_types)})
-    return {"today": command.today.isoformat(), "emitted": emitted}
+    today = body.today or business_today(app)
+    emitted = app.run_contract_clock(today, command_context(request, app, caller, body, None))
+    return {
+        "today": today.isoformat(),
+        "emitted": [{"contract_id": contract_id, "events": list(types)} for contract_id, types in emitted],
+    }
 
 
 # ---------------------------------------------------------------- reads

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from events.command_handling import Desk
+from events.command_handling import CommandContext, Desk
 from events.ledger import Ledger
 from events.rates import RateBook, bundled_rate_book
 from processors.access_keys import KeyStore
@@ -39,6 +39,21 @@ class Orderledger:
         if self.runner:
             self.runner.notify()
         return self.projections.wait_for_row(projection, key, position, timeout)
+
+    def run_contract_clock(self, today: date, context: CommandContext) -> list[tuple[str, tuple[str, ...]]]:
+        """Record the renewal notices and expiries due as of `today` on every active contract (idempotent)."""
+        from events.contracts import CheckRenewals
+        from projections.contract_capacity import CONTRACT_CAPACITY
+
+        if self.runner:
+            self.runner.catch_up()
+        emitted = []
+        for row in self.projections.query(CONTRACT_CAPACITY, "status = ?", ("active",), limit=100_000):
+            result = self.desk.execute_contract(row.contract_id, CheckRenewals(today=today), context)
+            if result.event_types:
+                self.wait_for(CONTRACT_CAPACITY, row.contract_id, result.last_position, timeout=2.0)
+                emitted.append((row.contract_id, result.event_types))
+        return emitted
 
     def close(self) -> None:
         if self.runner:

@@ -51,3 +51,13 @@ def test_given_a_misspelled_setting_then_the_command_stops_with_exit_2(tmp_path)
     )
     assert result.returncode == 2
     assert "unknown setting ORDERLEDGER_PROT" in result.stderr
+
+
+def test_given_the_demo_when_the_contract_clock_runs_twice_then_notices_are_recorded_once(tmp_path):
+    assert orderledger_cli(tmp_path, "demo").returncode == 0
+    first = orderledger_cli(tmp_path, "contract-clock", "--today", "2030-01-01")
+    assert first.returncode == 0, first.stderr
+    assert "ContractExpired" in first.stdout
+    again = orderledger_cli(tmp_path, "contract-clock", "--today", "2030-01-01")
+    assert "0 events recorded" in again.stdout
+    assert orderledger_cli(tmp_path, "verify").returncode == 0

@@ -45,6 +45,10 @@ class PricedInvoiceLine(Fact):
     tax: Money
     stated_taxes: Money | None
     total: Money
+    # The month the line is re-billed in: its charge period, or, when that month was already
+    # closed when the invoice arrived, the next open month (a correction pointing back to it).
+    billing_period: str
+    correction: bool = False
 
 
 # ---------------------------------------------------------------- commands
@@ -98,6 +102,9 @@ class SupplierInvoiceReceived(Fact):
     contract_id: str
     issued_on: date
     currency: Currency = "CAD"
+    # The contract's management-fee rate when the invoice arrived; None if the contract is unknown
+    # (the invoice is still a fact, and a reconciliation exception).
+    fee_rate: Decimal | None
     lines: tuple[PricedInvoiceLine, ...]
     total: Money
 

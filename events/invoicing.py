@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import date
+from decimal import Decimal
 
 from events.billing import (
     BillingPeriodClosed,
@@ -44,9 +46,20 @@ class BillingPeriod(Fact):
 
 
 def decide_invoice(
-    command: InvoiceCommand, invoice: Invoice | None, rates: RateBook, tax_statuses: Mapping[str, TaxStatus]
+    command: InvoiceCommand,
+    invoice: Invoice | None,
+    rates: RateBook,
+    tax_statuses: Mapping[str, TaxStatus],
+    fee_rate: Decimal | None = None,
+    closed_periods: AbstractSet[str] = frozenset(),
 ) -> list[InvoiceEvent]:
-    """`tax_statuses` says what kind of body each organisation is; an unknown one is taxed as federal."""
+    """Decide an invoice command.
+
+    `tax_statuses` says what kind of body each organisation is (unknown: taxed as federal);
+    `fee_rate` is the contract's management fee; `closed_periods` are the months already closed.
+    The billing period is decided here, not in a projection: facts of different streams reach
+    Kafka consumers in no global order, so "was October closed?" must be answered by the ledger.
+    """
     match command:
         case ReceiveSupplierInvoice():
             if invoice is not None:
@@ -55,13 +68,17 @@ def decide_invoice(
                     f"{command.supplier} already has an invoice {command.invoice_number}: each number is received once",
                     409,
                 )
-            lines = tuple(_priced(n, line, command, rates, tax_statuses) for n, line in enumerate(command.lines, 1))
+            lines = tuple(
+                _priced(n, line, command, rates, tax_statuses, closed_periods)
+                for n, line in enumerate(command.lines, 1)
+            )
             return [
                 SupplierInvoiceReceived(
                     invoice_number=command.invoice_number,
                     supplier=command.supplier,
                     contract_id=command.contract_id,
                     issued_on=command.issued_on,
+                    fee_rate=fee_rate,
                     lines=lines,
                     total=sum((line.total for line in lines), ZERO),
                 )
@@ -91,12 +108,21 @@ def decide_invoice(
     raise CommandRejected("unknown_command", f"{type(command).__name__} is not an invoice command")
 
 
+def open_period_from(period: str, closed_periods: AbstractSet[str]) -> str:
+    """`period` if it is open, else the first later month that is."""
+    year, month = (int(part) for part in period.split("-"))
+    while f"{year:04d}-{month:02d}" in closed_periods:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return f"{year:04d}-{month:02d}"
+
+
 def _priced(
     number: int,
     line: InvoiceLine,
     command: ReceiveSupplierInvoice,
     rates: RateBook,
     tax_statuses: Mapping[str, TaxStatus],
+    closed_periods: AbstractSet[str],
 ) -> PricedInvoiceLine:
     status: TaxStatus = tax_statuses.get(line.client_org, "federal")
     # Sales tax applies on the amount, shipping at cost and the environmental fee alike.
@@ -119,6 +145,8 @@ def _priced(
         tax=tax,
         stated_taxes=line.taxes,
         total=base + tax,
+        billing_period=open_period_from(line.charge_period, closed_periods),
+        correction=line.charge_period in closed_periods,
     )
 
 

@@ -113,3 +113,17 @@ def test_given_a_closed_period_then_closing_again_is_refused_and_reopening_needs
             ReopenBillingPeriod(period="2026-11", reason="nothing to reopen here", reopened_on=date(2026, 11, 9)), None
         )
     assert open_.value.code == "period_open"
+
+
+def test_given_october_closed_when_a_late_october_invoice_arrives_then_its_lines_are_corrections_billed_in_november():
+    [received] = decide_invoice(invoice(line()), None, RATES, {}, fee_rate=Decimal("0.02"), closed_periods={"2026-10"})
+    [late] = received.lines
+    assert (late.charge_period, late.billing_period, late.correction) == ("2026-10", "2026-11", True)
+    assert received.fee_rate == Decimal("0.02")
+
+
+def test_given_several_closed_months_including_december_then_the_first_open_month_after_is_used():
+    from events.invoicing import open_period_from
+
+    assert open_period_from("2026-11", {"2026-11", "2026-12"}) == "2027-01"
+    assert open_period_from("2026-11", set()) == "2026-11"

@@ -12,6 +12,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,28 @@ class PostgresDatabase:
     name: str
 
 
+@contextmanager
+def service(given_by: str, script: str, prefix: str, timeout: float) -> Iterator[Path]:
+    """The data directory of a real service: the one `make test` started (named by `given_by`),
+    or one started here with the repo's own `script start DIR` and stopped after."""
+    given = os.environ.get(given_by)
+    if given:
+        yield Path(given)
+        return
+    # Not under pytest's 0700 tmp root: PostgreSQL runs as an unprivileged user who must reach it.
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    path = str(REPO / script)
+    started = subprocess.run(
+        ["bash", path, "start", str(data_dir)], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert started.returncode == 0, started.stderr[-2000:]
+    try:
+        yield data_dir
+    finally:
+        subprocess.run(["bash", path, "stop", str(data_dir)], capture_output=True, timeout=60, check=False)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class PostgresCluster:
     data_dir: Path
@@ -168,22 +191,8 @@ def pg_cluster() -> Iterator[PostgresCluster]:
     `make test` starts one and passes its directory as TEST_PG_DATA_DIR; run alone, the tests
     start their own with deploy/postgres/postgres.sh.
     """
-    given = os.environ.get("TEST_PG_DATA_DIR")
-    if given:
-        yield PostgresCluster(Path(given))
-        return
-    # Not under pytest's 0700 tmp root: the cluster runs as an unprivileged user who must reach it.
-    data_dir = Path(tempfile.mkdtemp(prefix="orderledger-pg-", dir="/tmp"))
-    script = REPO / "deploy/postgres/postgres.sh"
-    started = subprocess.run(
-        ["bash", str(script), "start", str(data_dir)], capture_output=True, text=True, timeout=300, check=False
-    )
-    assert started.returncode == 0, started.stderr
-    try:
+    with service("TEST_PG_DATA_DIR", "deploy/postgres/postgres.sh", "orderledger-pg-", 300) as data_dir:
         yield PostgresCluster(data_dir)
-    finally:
-        subprocess.run(["bash", str(script), "stop", str(data_dir)], capture_output=True, timeout=60, check=False)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -225,21 +234,8 @@ class KafkaBroker:
 @pytest.fixture(scope="session")
 def kafka_broker() -> Iterator[KafkaBroker]:
     """A single-node KRaft broker on loopback: `make test` passes TEST_KAFKA_DATA_DIR, else our own."""
-    given = os.environ.get("TEST_KAFKA_DATA_DIR")
-    if given:
-        yield KafkaBroker(Path(given))
-        return
-    data_dir = Path(tempfile.mkdtemp(prefix="orderledger-kafka-", dir="/tmp"))
-    script = REPO / "deploy/kafka/kafka.sh"
-    started = subprocess.run(
-        ["bash", str(script), "start", str(data_dir)], capture_output=True, text=True, timeout=900, check=False
-    )
-    assert started.returncode == 0, started.stderr[-2000:]
-    try:
+    with service("TEST_KAFKA_DATA_DIR", "deploy/kafka/kafka.sh", "orderledger-kafka-", 900) as data_dir:
         yield KafkaBroker(data_dir)
-    finally:
-        subprocess.run(["bash", str(script), "stop", str(data_dir)], capture_output=True, timeout=60, check=False)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import contract_pages, contracts, orders, problems, status_pages
+from api import billing, chargeback, contract_pages, contracts, orders, problems, status_pages
 from api.limits import BodyLimit
 from processors.wiring import Orderledger
 
@@ -51,6 +51,8 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
     problems.install(app)
     app.include_router(orders.router)
     app.include_router(contracts.router)
+    app.include_router(billing.router)
+    app.include_router(chargeback.router)
     app.include_router(status_pages.router)
     app.include_router(contract_pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

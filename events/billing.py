@@ -1,28 +1,80 @@
-"""Billing commands and events: supplier invoices, disputes, and monthly billing periods (seed 003)."""
+"""Billing commands and events: organisations, supplier invoices, disputes, credits and billing periods (seed 003).
+
+Every fact that changes what an organisation is charged carries its **billing period**: the month
+it is re-billed in, decided by the ledger when the fact is recorded. It is the fact's charge period,
+or, when that month was already closed, the first open month after it (a correction that points
+back to the charge period). Deciding it with the ledger, not in a projection, keeps closed months
+frozen whatever order the facts reach a projection in (Kafka orders them per stream only).
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import Field, StringConstraints
 
 from events.contracts import Period
 from events.model import Fact
 from events.money import Amount, Currency, Money
-from events.orders import ShortText, Text
-from events.rates import Province
+from events.orders import OrgCode, ShortText, Text
+from events.rates import Province, TaxStatus
 
 InvoiceNumber = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
 # Invoice lines name organisations as the supplier wrote them: an unknown one is still a fact
-# (a real invoice cannot be refused) and shows up as a reconciliation exception.
+# (a real invoice cannot be refused) and shows up as a reconciliation exception; so does a line
+# the supplier left unassigned (no organisation).
 ClientCode = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 DisputeResolution = Literal["upheld", "withdrawn"]
+# Cloud consumption is usage; goods and services bought through call-ups are purchases.
+ChargeKind = Literal["usage", "purchase"]
+CreditKind = Literal["late_delivery_rebate"]
+BILLING_PERIODS_STREAM = "billing-periods"
+
+
+def invoice_id(supplier: str, invoice_number: str) -> str:
+    """An invoice's id: the supplier's name as a slug, and its number ('/' becomes '_', which numbers never hold)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", supplier.lower()).strip("-") or "supplier"
+    return f"{slug}--{invoice_number.replace('/', '_')}"
+
+
+class BilledIn(Fact):
+    """Where a fact is re-billed: its billing period, and whether that corrects a closed month."""
+
+    charge_period: str
+    billing_period: str
+    correction: bool = False
+
+
+# ---------------------------------------------------------------- organisations
+
+
+class RegisterOrganisation(Fact):
+    code: OrgCode
+    name_en: ShortText
+    name_fr: ShortText
+    tax_status: TaxStatus
+    registered_on: date
+
+
+class OrganisationRegistered(Fact):
+    type: Literal["OrganisationRegistered"] = "OrganisationRegistered"
+    schema_version: Literal[1] = 1
+    code: str
+    name_en: str
+    name_fr: str
+    tax_status: TaxStatus
+    registered_on: date
+
+
+# ---------------------------------------------------------------- invoices
 
 
 class InvoiceLine(Fact):
-    client_org: ClientCode
+    client_org: ClientCode | None = Field(default=None, description="None: the supplier left the line unassigned")
     reference: ShortText
     charge_period: Period
     amount: Amount
@@ -32,26 +84,46 @@ class InvoiceLine(Fact):
     taxes: Amount | None = Field(default=None, description="what the supplier states; the ledger computes its own")
 
 
-class PricedInvoiceLine(Fact):
+class LineRebill(Fact):
+    """What one invoice line re-bills to one organisation, every figure computed by the ledger."""
+
+    invoice_number: str
+    supplier: str
+    contract_id: str
     line_no: int
     client_org: str
+    kind: ChargeKind
     reference: str
-    charge_period: str
+    order_id: str | None
+    province: str
+    amount: Money
+    shipping: Money
+    ehf: Money
+    taxes: dict[str, Money]  # per component, from the rates file on the invoice's issue date
+    tax: Money
+    fee_rate: Decimal
+    fee: Money  # the management fee: the contract's rate on the amount (shipping and EHF pass at cost)
+
+
+class PricedInvoiceLine(Fact):
+    line_no: int
+    client_org: str | None
+    organisation_known: bool
+    kind: ChargeKind
+    reference: str
+    order_id: str | None  # when the reference is an order of the ledger
     amount: Money
     shipping: Money
     ehf: Money
     province: str
-    taxes: dict[str, Money]  # computed from the rates file, per component
-    tax: Money
     stated_taxes: Money | None
-    total: Money
-    # The month the line is re-billed in: its charge period, or, when that month was already
-    # closed when the invoice arrived, the next open month (a correction pointing back to it).
-    billing_period: str
-    correction: bool = False
-
-
-# ---------------------------------------------------------------- commands
+    # Taxes as the ledger computes them for this client (as federal if the organisation is unknown).
+    tax_status: TaxStatus
+    taxes: dict[str, Money]
+    tax: Money
+    total: Money  # amount + shipping + EHF + tax: what the supplier is owed for the line
+    fee: Money
+    billed: BilledIn
 
 
 class ReceiveSupplierInvoice(Fact):
@@ -65,7 +137,7 @@ class ReceiveSupplierInvoice(Fact):
 
 class DisputeInvoiceLine(Fact):
     line_no: int = Field(ge=1)
-    reason: Text
+    reason: Annotated[str, StringConstraints(min_length=3, max_length=2000)]
     disputed_on: date
 
 
@@ -74,6 +146,95 @@ class ResolveDispute(Fact):
     resolution: DisputeResolution
     note: Text = ""
     resolved_on: date
+
+
+class AssignInvoiceLine(Fact):
+    """Give an unassigned line, or one naming an unknown organisation, to a registered organisation."""
+
+    line_no: int = Field(ge=1)
+    client_org: OrgCode
+    assigned_on: date
+
+
+class SupplierInvoiceReceived(Fact):
+    type: Literal["SupplierInvoiceReceived"] = "SupplierInvoiceReceived"
+    schema_version: Literal[1] = 1
+    invoice_number: str
+    supplier: str
+    contract_id: str
+    contract_known: bool
+    # The contract's management-fee rate when the invoice arrived (0 if the contract is unknown:
+    # the invoice is still a fact, and a reconciliation exception).
+    fee_rate: Decimal
+    issued_on: date
+    currency: Currency = "CAD"
+    lines: tuple[PricedInvoiceLine, ...]
+    total: Money
+
+
+class InvoiceLineDisputed(Fact):
+    """The line's charges are withheld from the organisation until the dispute is resolved."""
+
+    type: Literal["InvoiceLineDisputed"] = "InvoiceLineDisputed"
+    schema_version: Literal[1] = 1
+    line_no: int
+    reason: str
+    disputed_on: date
+    withheld: LineRebill | None  # None: the line was not re-billed to anyone
+    billed: BilledIn
+
+
+class DisputeResolved(Fact):
+    """Withdrawn: the charges are re-billed. Upheld: they stay withheld (the supplier owes a credit note)."""
+
+    type: Literal["DisputeResolved"] = "DisputeResolved"
+    schema_version: Literal[1] = 1
+    line_no: int
+    resolution: DisputeResolution
+    note: str
+    resolved_on: date
+    rebilled: LineRebill | None  # withdrawn: the charges withheld, billed again
+    billed: BilledIn
+
+
+class InvoiceLineAssigned(Fact):
+    type: Literal["InvoiceLineAssigned"] = "InvoiceLineAssigned"
+    schema_version: Literal[1] = 1
+    line_no: int
+    client_org: str
+    assigned_on: date
+    rebill: LineRebill
+    billed: BilledIn
+
+
+# ---------------------------------------------------------------- credits
+
+
+class CreditGranted(Fact):
+    """A credit to an organisation, off the price before tax; the taxes and the fee on it are credited too."""
+
+    type: Literal["CreditGranted"] = "CreditGranted"
+    schema_version: Literal[1] = 1
+    credit_id: str
+    kind: CreditKind
+    client_org: str
+    reference: str  # the order (or, later, the incident) the credit comes from
+    order_id: str | None
+    contract_id: str | None
+    supplier: str
+    reason: str
+    granted_on: date
+    province: str
+    amount: Money
+    taxes: dict[str, Money]
+    tax: Money
+    fee_rate: Decimal
+    fee: Money
+    based_on: tuple[UUID, ...]  # the events that justify the credit (e.g. the order's rebate)
+    billed: BilledIn
+
+
+# ---------------------------------------------------------------- billing periods
 
 
 class CloseBillingPeriod(Fact):
@@ -85,45 +246,6 @@ class ReopenBillingPeriod(Fact):
     period: Period
     reason: Annotated[str, StringConstraints(min_length=10, max_length=2000)]
     reopened_on: date
-
-
-InvoiceCommand = ReceiveSupplierInvoice | DisputeInvoiceLine | ResolveDispute
-PeriodCommand = CloseBillingPeriod | ReopenBillingPeriod
-
-
-# ---------------------------------------------------------------- events
-
-
-class SupplierInvoiceReceived(Fact):
-    type: Literal["SupplierInvoiceReceived"] = "SupplierInvoiceReceived"
-    schema_version: Literal[1] = 1
-    invoice_number: str
-    supplier: str
-    contract_id: str
-    issued_on: date
-    currency: Currency = "CAD"
-    # The contract's management-fee rate when the invoice arrived; None if the contract is unknown
-    # (the invoice is still a fact, and a reconciliation exception).
-    fee_rate: Decimal | None
-    lines: tuple[PricedInvoiceLine, ...]
-    total: Money
-
-
-class InvoiceLineDisputed(Fact):
-    type: Literal["InvoiceLineDisputed"] = "InvoiceLineDisputed"
-    schema_version: Literal[1] = 1
-    line_no: int
-    reason: str
-    disputed_on: date
-
-
-class DisputeResolved(Fact):
-    type: Literal["DisputeResolved"] = "DisputeResolved"
-    schema_version: Literal[1] = 1
-    line_no: int
-    resolution: DisputeResolution
-    note: str
-    resolved_on: date
 
 
 class BillingPeriodClosed(Fact):
@@ -143,7 +265,20 @@ class BillingPeriodReopened(Fact):
     reopened_on: date
 
 
-InvoiceEvent = Annotated[SupplierInvoiceReceived | InvoiceLineDisputed | DisputeResolved, Field(discriminator="type")]
+InvoiceCommand = ReceiveSupplierInvoice | DisputeInvoiceLine | ResolveDispute | AssignInvoiceLine
+PeriodCommand = CloseBillingPeriod | ReopenBillingPeriod
+
+OrganisationEvent = OrganisationRegistered
+InvoiceEvent = Annotated[
+    SupplierInvoiceReceived | InvoiceLineDisputed | DisputeResolved | InvoiceLineAssigned, Field(discriminator="type")
+]
 PeriodEvent = Annotated[BillingPeriodClosed | BillingPeriodReopened, Field(discriminator="type")]
-INVOICE_EVENT_TYPES: tuple[type[Fact], ...] = (SupplierInvoiceReceived, InvoiceLineDisputed, DisputeResolved)
+ORGANISATION_EVENT_TYPES: tuple[type[Fact], ...] = (OrganisationRegistered,)
+INVOICE_EVENT_TYPES: tuple[type[Fact], ...] = (
+    SupplierInvoiceReceived,
+    InvoiceLineDisputed,
+    DisputeResolved,
+    InvoiceLineAssigned,
+)
+CREDIT_EVENT_TYPES: tuple[type[Fact], ...] = (CreditGranted,)
 PERIOD_EVENT_TYPES: tuple[type[Fact], ...] = (BillingPeriodClosed, BillingPeriodReopened)

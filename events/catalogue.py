@@ -6,17 +6,35 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from events.billing import (
+    CREDIT_EVENT_TYPES,
+    INVOICE_EVENT_TYPES,
+    ORGANISATION_EVENT_TYPES,
+    PERIOD_EVENT_TYPES,
+    InvoiceEvent,
+    PeriodEvent,
+)
 from events.contracts import CONTRACT_EVENT_TYPES, ContractEvent
 from events.ledger import RecordedEvent
 from events.model import Fact
 from events.orders import ORDER_EVENT_TYPES, OrderEvent
 
-STREAM_TYPES: dict[str, tuple[type[Fact], ...]] = {"order": ORDER_EVENT_TYPES, "contract": CONTRACT_EVENT_TYPES}
+# Stream type -> its event types; each stream type is one Kafka topic (`<prefix>.<type>s.v1`).
+STREAM_TYPES: dict[str, tuple[type[Fact], ...]] = {
+    "order": ORDER_EVENT_TYPES,
+    "contract": CONTRACT_EVENT_TYPES,
+    "organisation": ORGANISATION_EVENT_TYPES,
+    "invoice": INVOICE_EVENT_TYPES,
+    "credit": CREDIT_EVENT_TYPES,
+    "billing_period": PERIOD_EVENT_TYPES,
+}
 EVENT_TYPES: dict[str, type[Fact]] = {
     model.model_fields["type"].default: model for models in STREAM_TYPES.values() for model in models
 }
 _order_event = TypeAdapter(OrderEvent)
 _contract_event = TypeAdapter(ContractEvent)
+_invoice_event = TypeAdapter(InvoiceEvent)
+_period_event = TypeAdapter(PeriodEvent)
 
 
 def decode(event: RecordedEvent) -> Any:
@@ -33,3 +51,11 @@ def decode_order_event(data: dict[str, Any]) -> OrderEvent:
 
 def decode_contract_event(data: dict[str, Any]) -> ContractEvent:
     return _contract_event.validate_python(data)
+
+
+def decode_invoice_event(data: dict[str, Any]) -> InvoiceEvent:
+    return _invoice_event.validate_python(data)
+
+
+def decode_period_event(data: dict[str, Any]) -> PeriodEvent:
+    return _period_event.validate_python(data)

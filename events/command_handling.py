@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime
 
 from events import contracting, ordering
-from events.catalogue import decode_contract_event, decode_order_event
+from events.billing import BILLING_PERIODS_STREAM, OrganisationRegistered
+from events.catalogue import decode_contract_event, decode_order_event, decode_period_event
 from events.contracts import (
     ContractCommand,
     RecordConsumption,
@@ -26,6 +27,7 @@ from events.contracts import (
     ReverseConsumption,
 )
 from events.errors import CommandRejected
+from events.invoicing import BillingCalendar, RebateCredit, fold_calendar, grant_rebate_credit
 from events.ledger import (
     NO_STREAM,
     AppendResult,
@@ -37,9 +39,10 @@ from events.ledger import (
     StreamVersionConflict,
 )
 from events.model import Fact
+from events.money import ZERO
 from events.ordering import Order
-from events.orders import AwardCallUp, CancelOrder, OrderCommand, OrderPlaced, PlaceOrder
-from events.rates import RateBook
+from events.orders import AwardCallUp, CancelOrder, LateDeliveryRebateApplied, OrderCommand, OrderPlaced, PlaceOrder
+from events.rates import RateBook, TaxStatus
 
 EASTERN = ZoneInfo("America/Toronto")
 RETRIES_ON_CONFLICT = 5
@@ -67,6 +70,13 @@ _BUSINESS_DATE_FIELDS = (
     "noticed_on",
     "expired_on",
     "terminated_on",
+    "registered_on",
+    "issued_on",
+    "disputed_on",
+    "resolved_on",
+    "assigned_on",
+    "granted_on",
+    "reopened_on",
 )
 
 
@@ -92,10 +102,16 @@ class CommandResult(Fact):
 
 
 @dataclass
-class _Plan:
-    """What a command appends: events per stream, each at the version it was decided on."""
+class Plan:
+    """What a command appends: events per stream, each at the version it was decided on.
+
+    `conditions` are streams the decision read but does not write (stream_id, version): the append
+    is refused if one moved meanwhile, and the command is decided again (e.g. a month closed while
+    an invoice was being priced for it).
+    """
 
     appends: list[tuple[str, str, int, list[Any]]]  # (stream_id, stream_type, version, events)
+    conditions: list[tuple[str, int]] = field(default_factory=list)
 
 
 class Desk:
@@ -134,7 +150,7 @@ class Desk:
         prefix = f"ORD-{draft.placed_at.astimezone(EASTERN).year}-"
         placed = context.model_copy(update={"now": draft.placed_at})
 
-        def plan() -> _Plan:
+        def plan() -> Plan:
             # The contract is read before the number: an order and its reservation commit together,
             # so a contract that holds a reservation for number N is read with order N visible too.
             contract = self.load_contract(draft.contract_id) if draft.contract_id else None
@@ -145,10 +161,10 @@ class Desk:
             appends: list[tuple[str, str, int, list[Any]]] = [(command.order_id, "order", NO_STREAM, events)]
             if contract is not None:
                 appends.append(self._reservation(command, events[0], *contract))
-            return _Plan(appends)
+            return Plan(appends)
 
         # A conflict on a new order's stream means another request took the number: take the next.
-        return self._run(plan, placed, retries=RETRIES_ON_CONFLICT * 4)
+        return self.run(plan, placed, retries=RETRIES_ON_CONFLICT * 4)
 
     def execute(
         self,
@@ -159,22 +175,75 @@ class Desk:
     ) -> CommandResult:
         """Decide and append; `authorize` sees the order (from the ledger) first and may refuse."""
 
-        def plan() -> _Plan:
+        def plan() -> Plan:
             order, version = self.load(order_id)
             if order is None:
                 raise CommandRejected("order_not_found", f"there is no order {order_id}", 404)
             if authorize:
                 authorize(order)
             _expect(context, order_id, version)
-            events = ordering.decide(command, order, self.rates)
-            appends: list[tuple[str, str, int, list[Any]]] = [(order_id, "order", version, events)]
+            events: list[Any] = ordering.decide(command, order, self.rates)
+            conditions: list[tuple[str, int]] = []
+            credits: list[tuple[str, str, int, list[Any]]] = []
+            if any(isinstance(e, LateDeliveryRebateApplied) for e in events):
+                # The credit names the rebate's event id, so the order's events get theirs now.
+                decided, events = events, [self.envelope(e, "order", context) for e in events]
+                calendar, calendar_version = self.load_calendar()
+                conditions.append((BILLING_PERIODS_STREAM, calendar_version))
+                for number, (fact, enveloped) in enumerate(zip(decided, events, strict=True), 1):
+                    if isinstance(fact, LateDeliveryRebateApplied):
+                        credits.append(self._rebate_credit(order, version + number, enveloped, fact, calendar))
+            appends: list[tuple[str, str, int, list[Any]]] = [(order_id, "order", version, events), *credits]
             if order.contract_id:
                 linked = self._contract_effect(order, command)
                 if linked:
                     appends.append(linked)
-            return _Plan(appends)
+            return Plan(appends, conditions)
 
-        return self._run(plan, context)
+        return self.run(plan, context)
+
+    def _rebate_credit(
+        self,
+        order: Order,
+        rebate_version: int,
+        enveloped: NewEvent,
+        rebate: LateDeliveryRebateApplied,
+        calendar: BillingCalendar,
+    ) -> tuple[str, str, int, list[Any]]:
+        """The credit for a rebate: one stream per rebate, named by the rebate's place in the order's stream."""
+        contract = self.load_contract(order.contract_id)[0] if order.contract_id else None
+        credit_id = f"{order.order_id}-rebate-{rebate_version}"
+        credit = grant_rebate_credit(
+            RebateCredit(
+                credit_id=credit_id,
+                client_org=order.client_org,
+                tax_status=cast(TaxStatus, order.client_tax_status),
+                order_id=order.order_id,
+                contract_id=order.contract_id,
+                supplier=order.supplier,
+                province=order.locations[0].province,
+                amount=rebate.amount,
+                reason=rebate.reason,
+                granted_on=rebate.applied_on,
+                fee_rate=contract.fee_rate if contract else ZERO,
+                rebate_event_id=enveloped.event_id,
+            ),
+            self.rates,
+            calendar,
+        )
+        return (f"credit-{credit_id}", "credit", NO_STREAM, [credit])
+
+    # ------------------------------------------------------------ billing reads
+
+    def load_calendar(self) -> tuple[BillingCalendar, int]:
+        """The closed months and the version of the billing-periods stream they were read at."""
+        recorded = self.ledger.read_stream(BILLING_PERIODS_STREAM)
+        calendar = fold_calendar(decode_period_event(r.data) for r in recorded)
+        return calendar, recorded[-1].stream_version if recorded else NO_STREAM
+
+    def load_organisation(self, code: str) -> OrganisationRegistered | None:
+        recorded = self.ledger.read_stream(organisation_stream(code))
+        return OrganisationRegistered.model_validate(recorded[0].data) if recorded else None
 
     def _reservation(
         self, command: PlaceOrder, placed: Any, contract: contracting.Contract | None, version: int
@@ -246,18 +315,19 @@ class Desk:
     # ------------------------------------------------------------ contracts
 
     def execute_contract(self, contract_id: str, command: ContractCommand, context: CommandContext) -> CommandResult:
-        def plan() -> _Plan:
+        def plan() -> Plan:
             contract, version = self.load_contract(contract_id)
             _expect(context, contract_id, version)
-            return _Plan([(_contract_stream(contract_id), "contract", version, contracting.decide(command, contract))])
+            return Plan([(_contract_stream(contract_id), "contract", version, contracting.decide(command, contract))])
 
-        return self._run(plan, context)
+        return self.run(plan, context)
 
     # ------------------------------------------------------------ appending
 
-    def _run(
-        self, plan: Callable[[], _Plan], context: CommandContext, retries: int = RETRIES_ON_CONFLICT
+    def run(
+        self, plan: Callable[[], Plan], context: CommandContext, retries: int = RETRIES_ON_CONFLICT
     ) -> CommandResult:
+        """Decide with `plan` and append all its streams or none; decide again on a version conflict."""
         replay = self._replay(context)
         if replay:
             return replay
@@ -267,7 +337,7 @@ class Desk:
                 StreamAppend(
                     stream_id=stream_id,
                     expected_version=version,
-                    events=tuple(self._envelope(e, kind, context) for e in events),
+                    events=tuple(e if isinstance(e, NewEvent) else self.envelope(e, kind, context) for e in events),
                 )
                 for stream_id, kind, version, events in decided.appends
                 if events
@@ -277,6 +347,7 @@ class Desk:
                 return CommandResult(
                     stream_id=stream_id, stream_version=version, first_position=0, last_position=0, event_types=()
                 )
+            appends += [StreamAppend(stream_id=s, expected_version=v, events=()) for s, v in decided.conditions]
             record = (
                 CommandRecord(key=context.idempotency_key, request_hash=context.request_hash)
                 if context.idempotency_key
@@ -295,7 +366,7 @@ class Desk:
             return _result(results[0], tuple(e.type for e in appends[0].events))
         raise CommandRejected("version_conflict", "the stream keeps changing; retry", 409)
 
-    def _envelope(self, event: Any, stream_type: str, context: CommandContext) -> NewEvent:
+    def envelope(self, event: Any, stream_type: str, context: CommandContext) -> NewEvent:
         return NewEvent(
             event_id=self.new_id(),
             type=event.type,
@@ -331,6 +402,10 @@ class Desk:
         return replay
 
 
+def organisation_stream(code: str) -> str:
+    return f"organisation-{code}"
+
+
 def _contract_stream(contract_id: str) -> str:
     return f"contract-{contract_id}"
 
@@ -357,8 +432,8 @@ def _result(result: AppendResult, types: tuple[str, ...], replayed: bool = False
 
 def business_time(event: Any, now: datetime) -> datetime:
     """When the fact happened in business terms: its own date (00:00 Eastern), else `now`."""
-    for field in _BUSINESS_DATE_FIELDS:
-        day = getattr(event, field, None)
+    for name in _BUSINESS_DATE_FIELDS:
+        day = getattr(event, name, None)
         if isinstance(day, date):
             return datetime.combine(day, time(0, 0), tzinfo=EASTERN)
     return now

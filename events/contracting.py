@@ -85,6 +85,7 @@ class Contract(Fact):
     renewal_options: dict[str, int]
     exercised: frozenset[str] = frozenset()
     max_term_months: int | None
+    fee_rate: Decimal = ZERO
     status: str = "active"  # active | expired | terminated
     unit_prices: dict[str, Decimal] = Field(default_factory=dict)
     stock: dict[str, int] = Field(default_factory=dict)
@@ -387,6 +388,7 @@ def evolve(contract: Contract | None, event: ContractEvent) -> Contract:
             end_date=event.end_date,
             renewal_options={o.option_id: o.months for o in event.renewal_options},
             max_term_months=event.max_term_months,
+            fee_rate=event.fee_rate,
             unit_prices={i.sku: i.unit_price for i in event.inventory},
             stock={i.sku: i.quantity for i in event.inventory},
         )

@@ -68,6 +68,7 @@ class Order(Fact):
     placed_on: date
     client_org: str
     client_tax_status: str
+    supplier: str
     processing: Processing
     urgency: str
     section32_amount: Decimal
@@ -535,6 +536,7 @@ def evolve(order: Order | None, event: OrderEvent) -> Order:
             placed_on=event.pricing.tax_date,
             client_org=event.client_org,
             client_tax_status=event.client_tax_status,
+            supplier=event.supplier,
             processing=event.processing,
             urgency=event.urgency,
             section32_amount=event.section32_amount,

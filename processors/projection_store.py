@@ -160,13 +160,11 @@ class ProjectionStore:
                 if event.position <= position:
                     continue  # applied before (or redelivered): at-least-once in, exactly-once effect
                 position = event.position
-            key = projection.key(event)
-            if key is None:
-                continue
-            if key not in rows:
-                found = tx.fetchone(f"SELECT doc FROM {table} WHERE key = ?", (key,))
-                rows[key] = projection.row_model.model_validate_json(found[0]) if found else None
-            rows[key] = projection.project(rows[key], event)
+            for key in projection.keys(event):
+                if key not in rows:
+                    found = tx.fetchone(f"SELECT doc FROM {table} WHERE key = ?", (key,))
+                    rows[key] = projection.row_model.model_validate_json(found[0]) if found else None
+                rows[key] = projection.project(rows[key], event, key)
         names = list(projection.columns)
         marks = ", ".join("?" * len(names))
         upsert = (

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from events.billing_handling import BillingDesk
 from events.command_handling import CommandContext, Desk
 from events.ledger import Ledger
 from events.rates import RateBook, bundled_rate_book
@@ -33,6 +34,10 @@ class Orderledger:
     @property
     def server_mode(self) -> bool:
         return self.settings.database_url is not None
+
+    @property
+    def billing(self) -> BillingDesk:
+        return BillingDesk(self.desk)
 
     def wait_for(self, projection: Projection[Any], key: str, position: int, timeout: float) -> bool:
         """Read-your-writes: wait until the projection's row `key` has applied `position`."""

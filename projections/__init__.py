@@ -17,15 +17,16 @@ Row = TypeVar("Row", bound=BaseModel)
 class Projection(Generic[Row]):
     """How one read model is built; every runner (embedded, faust) applies it the same way.
 
-    - `key(event)`: the row an event touches, or None if the projection ignores it;
-    - `project(row, event)`: the row after the event (None deletes it); pure;
+    - `keys(event)`: the rows an event touches (none if the projection ignores it); an event may
+      touch several, e.g. a supplier invoice touches the statement of each organisation it bills;
+    - `project(row, event, key)`: the row at `key` after the event (None deletes it); pure;
     - `columns`: query columns (name -> portable SQL type) extracted by `index(row)`.
     """
 
     name: str
     version: int
     row_model: type[Row]
-    key: Callable[[RecordedEvent], str | None]
-    project: Callable[[Row | None, RecordedEvent], Row | None]
+    keys: Callable[[RecordedEvent], tuple[str, ...]]
+    project: Callable[[Row | None, RecordedEvent, str], Row | None]
     columns: dict[str, str]
     index: Callable[[Row], dict[str, Any]]

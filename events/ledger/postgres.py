@@ -281,6 +281,15 @@ class PostgresLedger:
         )
         return [recorded_from_row(row) for row in rows]
 
+    def read_events(self, event_ids: list[str]) -> list[RecordedEvent]:
+        if not event_ids:
+            return []
+        rows = self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM ledger.ledger_events WHERE event_id = ANY(%s::uuid[]) ORDER BY position",
+            (event_ids,),
+        )
+        return [recorded_from_row(row) for row in rows]
+
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         rows = self._db.fetchall(
             f"SELECT {_COLUMNS} FROM ledger.ledger_events WHERE position > %s ORDER BY position LIMIT %s",

@@ -207,6 +207,17 @@ class SqliteLedger:
         )
         return [recorded_from_row(row) for row in rows]
 
+    def read_events(self, event_ids: list[str]) -> list[RecordedEvent]:
+        if not event_ids:
+            return []
+        marks = ", ".join("?" * len(event_ids))
+        rows = (
+            self._db.get()
+            .execute(f"SELECT {_COLUMNS} FROM ledger_events WHERE event_id IN ({marks}) ORDER BY position", event_ids)
+            .fetchall()
+        )
+        return [recorded_from_row(row) for row in rows]
+
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         rows = (
             self._db.get()

@@ -90,11 +90,11 @@ class ContractStatus(_Part):
         return (self.consumed + self.committed) / self.ceiling if self.ceiling else Decimal(1)
 
 
-def key(event: RecordedEvent) -> str | None:
-    return event.stream_id.removeprefix("contract-") if event.stream_type == "contract" else None
+def keys(event: RecordedEvent) -> tuple[str, ...]:
+    return (event.stream_id.removeprefix("contract-"),) if event.stream_type == "contract" else ()
 
 
-def project(row: ContractStatus | None, recorded: RecordedEvent) -> ContractStatus | None:
+def project(row: ContractStatus | None, recorded: RecordedEvent, key: str) -> ContractStatus | None:
     if row is not None and recorded.stream_version <= row.stream_version:
         return row  # already applied: redelivery changes nothing
     event = decode_contract_event(recorded.data)
@@ -247,7 +247,7 @@ CONTRACT_CAPACITY = Projection(
     name="contract_capacity",
     version=1,
     row_model=ContractStatus,
-    key=key,
+    keys=keys,
     project=project,
     columns={"supplier": "TEXT", "kind": "TEXT", "status": "TEXT", "end_date": "TEXT", "used_basis_points": "INTEGER"},
     index=index,

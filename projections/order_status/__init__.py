@@ -117,11 +117,11 @@ class OrderStatus(_Part):
         return all(location.complete for location in self.locations)
 
 
-def key(event: RecordedEvent) -> str | None:
-    return event.stream_id if event.stream_type == "order" else None
+def keys(event: RecordedEvent) -> tuple[str, ...]:
+    return (event.stream_id,) if event.stream_type == "order" else ()
 
 
-def project(row: OrderStatus | None, recorded: RecordedEvent) -> OrderStatus | None:
+def project(row: OrderStatus | None, recorded: RecordedEvent, key: str) -> OrderStatus | None:
     """The order's status after one more of its events."""
     if row is not None and recorded.stream_version <= row.stream_version:
         return row  # already applied: redelivery changes nothing
@@ -324,7 +324,7 @@ ORDER_STATUS = Projection(
     name="order_status",
     version=2,
     row_model=OrderStatus,
-    key=key,
+    keys=keys,
     project=project,
     columns={
         "client_org": "TEXT",

@@ -133,7 +133,7 @@ def recorded(events: list[ContractEvent], stream_id: str = f"contract-{CONTRACT_
 
 def project_all(stream: list[RecordedEvent], row: ContractStatus | None = None) -> ContractStatus:
     for event in stream:
-        row = project(row, event)
+        row = project(row, event, CONTRACT_ID)
     assert row is not None
     return row
 
@@ -253,7 +253,7 @@ def test_given_an_event_already_projected_when_redelivered_then_nothing_changes(
     stream = recorded(history(register_cloud(), consume("1000.00", "C-1"), consume("500.00", "C-2")))
     row = project_all(stream)
     # When the second and third events are delivered again
-    again = project(project(row, stream[1]), stream[2])
+    again = project(project(row, stream[1], CONTRACT_ID), stream[2], CONTRACT_ID)
     # Then
     assert again == row
     assert again is not None
@@ -263,7 +263,7 @@ def test_given_an_event_already_projected_when_redelivered_then_nothing_changes(
 
 def test_given_no_row_when_an_event_other_than_registration_arrives_then_no_row():
     stream = recorded(history(register_cloud(), consume("1000.00", "C-1")))
-    assert project(None, stream[1]) is None
+    assert project(None, stream[1], CONTRACT_ID) is None
 
 
 def test_given_a_terminated_contract_when_projected_then_status_terminated():

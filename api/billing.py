@@ -1,0 +1,276 @@
+"""Billing commands (broker only): organisations, supplier invoices, disputes, assignments, period close."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import Field, StringConstraints
+
+from api.access import App, Caller, require
+from api.commands import IdempotencyKey, business_today, command_context, settle
+from api.problems import Problem
+from events.billing import (
+    AssignInvoiceLine,
+    CloseBillingPeriod,
+    DisputeInvoiceLine,
+    DisputeResolution,
+    InvoiceLine,
+    InvoiceNumber,
+    ReceiveSupplierInvoice,
+    RegisterOrganisation,
+    ReopenBillingPeriod,
+    ResolveDispute,
+    invoice_id,
+)
+from events.command_handling import CommandResult
+from events.model import Fact
+from events.money import Currency
+from events.orders import OrgCode, ShortText, Text
+from events.rates import TaxStatus
+from projections.reconciliation import RECONCILIATION, InvoiceReconciliation, exceptions
+
+router = APIRouter(tags=["billing"])
+InvoicePath = Annotated[str, Path(max_length=200, pattern=r"^[a-z0-9-]+--[A-Za-z0-9._-]+$")]
+LinePath = Annotated[int, Path(ge=1, le=5000)]
+PeriodPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="a month, YYYY-MM")]
+
+
+class OrganisationBody(Fact):
+    code: OrgCode
+    name_en: ShortText
+    name_fr: ShortText
+    tax_status: TaxStatus = Field(description="federal bodies pay GST/HST only; others pay provincial taxes too")
+    registered_on: date | None = None
+
+
+class InvoiceBody(Fact):
+    invoice_number: InvoiceNumber
+    supplier: ShortText
+    contract_id: ShortText
+    issued_on: date
+    currency: Currency = "CAD"
+    lines: tuple[InvoiceLine, ...] = Field(min_length=1, max_length=5000)
+
+
+class DisputeBody(Fact):
+    reason: Annotated[str, StringConstraints(min_length=3, max_length=2000)]
+    disputed_on: date | None = None
+
+
+class ResolutionBody(Fact):
+    resolution: DisputeResolution
+    note: Text = ""
+    resolved_on: date | None = None
+
+
+class AssignmentBody(Fact):
+    client_org: OrgCode
+    assigned_on: date | None = None
+
+
+class CloseBody(Fact):
+    closed_on: date | None = Field(default=None, description="default: today (Eastern Time)")
+
+
+class ReopenBody(Fact):
+    reason: Annotated[str, StringConstraints(min_length=10, max_length=2000)]
+    reopened_on: date | None = None
+
+
+class Accepted(Fact):
+    stream_id: str
+    stream_version: int
+    position: int
+    events: list[str]
+    replayed: bool
+
+
+def _accepted(result: CommandResult) -> Accepted:
+    return Accepted(
+        stream_id=result.stream_id,
+        stream_version=result.stream_version,
+        position=result.last_position,
+        events=list(result.event_types),
+        replayed=result.replayed,
+    )
+
+
+def invoice_view(row: InvoiceReconciliation) -> dict[str, Any]:
+    return row.model_dump(mode="json") | {"exceptions": exceptions(row)}
+
+
+def _invoice_answer(app: App, response: Response, invoice: str, result: CommandResult) -> dict[str, Any]:
+    settle(app, response, RECONCILIATION, invoice, result)
+    row = app.projections.get(RECONCILIATION, invoice)
+    return _accepted(result).model_dump() | {"invoice": invoice_view(row) if row else None}
+
+
+@router.post("/v1/organisations", status_code=201, response_model=Accepted, summary="Register a client organisation")
+def register_organisation(
+    body: OrganisationBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Accepted:
+    require(caller, "broker")
+    command = RegisterOrganisation(
+        **body.model_dump(exclude={"registered_on"}), registered_on=body.registered_on or business_today(app)
+    )
+    result = app.billing.register_organisation(command, command_context(request, app, caller, body, idempotency_key))
+    response.headers["Location"] = f"/v1/organisations/{body.code}"
+    return _accepted(result)
+
+
+@router.get("/v1/organisations/{code}", summary="A registered organisation")
+def get_organisation(code: Annotated[str, Path(max_length=16)], app: App, caller: Caller) -> dict[str, Any]:
+    if not caller.may_see(code):
+        raise Problem(403, "forbidden_organisation", "a client key sees only its own organisation")
+    organisation = app.desk.load_organisation(code)
+    if organisation is None:
+        raise Problem(404, "organisation_not_found", f"{code} is not a registered organisation")
+    return organisation.model_dump(mode="json", exclude={"type", "schema_version"})
+
+
+@router.post("/v1/invoices", status_code=201, summary="Receive a supplier invoice (taxes computed by the ledger)")
+def receive_invoice(
+    body: InvoiceBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    require(caller, "broker")
+    command = ReceiveSupplierInvoice(**body.model_dump(mode="python"))
+    result = app.billing.receive_invoice(command, command_context(request, app, caller, body, idempotency_key))
+    invoice = invoice_id(body.supplier, body.invoice_number)
+    response.headers["Location"] = f"/v1/invoices/{invoice}"
+    return _invoice_answer(app, response, invoice, result)
+
+
+@router.get("/v1/invoices/{invoice}", summary="A supplier invoice, reconciled line by line")
+def get_invoice(invoice: InvoicePath, app: App, caller: Caller) -> dict[str, Any]:
+    require(caller, "broker")
+    row = app.projections.get(RECONCILIATION, invoice)
+    if row is None:
+        raise Problem(404, "invoice_not_found", f"there is no invoice {invoice}")
+    return invoice_view(row)
+
+
+def _invoice_command(
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    invoice: str,
+    body: Fact,
+    command: Any,
+    key: str | None,
+) -> dict[str, Any]:
+    require(caller, "broker")
+    result = app.billing.execute_invoice(invoice, command, command_context(request, app, caller, body, key))
+    return _invoice_answer(app, response, invoice, result)
+
+
+@router.post(
+    "/v1/invoices/{invoice}/lines/{line_no}/disputes", summary="Dispute an invoice line: its charges are withheld"
+)
+def dispute_line(
+    invoice: InvoicePath,
+    line_no: LinePath,
+    body: DisputeBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    command = DisputeInvoiceLine(
+        line_no=line_no, reason=body.reason, disputed_on=body.disputed_on or business_today(app)
+    )
+    return _invoice_command(request, response, app, caller, invoice, body, command, idempotency_key)
+
+
+@router.post(
+    "/v1/invoices/{invoice}/lines/{line_no}/resolution",
+    summary="Resolve a dispute: withdrawn re-bills the line, upheld leaves it withheld",
+)
+def resolve_dispute(
+    invoice: InvoicePath,
+    line_no: LinePath,
+    body: ResolutionBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    command = ResolveDispute(
+        line_no=line_no, resolution=body.resolution, note=body.note, resolved_on=body.resolved_on or business_today(app)
+    )
+    return _invoice_command(request, response, app, caller, invoice, body, command, idempotency_key)
+
+
+@router.post(
+    "/v1/invoices/{invoice}/lines/{line_no}/assignment",
+    summary="Re-bill an unassigned line, or one naming an unknown organisation, to a registered organisation",
+)
+def assign_line(
+    invoice: InvoicePath,
+    line_no: LinePath,
+    body: AssignmentBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    command = AssignInvoiceLine(
+        line_no=line_no, client_org=body.client_org, assigned_on=body.assigned_on or business_today(app)
+    )
+    return _invoice_command(request, response, app, caller, invoice, body, command, idempotency_key)
+
+
+@router.get("/v1/periods", summary="The billing calendar: which months are closed")
+def billing_calendar(app: App, caller: Caller) -> dict[str, Any]:
+    calendar, version = app.desk.load_calendar()
+    return {"closed": sorted(calendar.closed), "stream_version": version}
+
+
+@router.post("/v1/periods/{period}/close", summary="Close a billing month: its statements are frozen")
+def close_period(
+    period: PeriodPath,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    body: CloseBody | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Accepted:
+    require(caller, "broker")
+    body = body or CloseBody()
+    command = CloseBillingPeriod(period=period, closed_on=body.closed_on or business_today(app))
+    result = app.billing.execute_period(command, command_context(request, app, caller, body, idempotency_key))
+    return _accepted(result)
+
+
+@router.post("/v1/periods/{period}/reopen", summary="Reopen a closed month (audited: who, when, why)")
+def reopen_period(
+    period: PeriodPath,
+    body: ReopenBody,
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Accepted:
+    require(caller, "broker")
+    command = ReopenBillingPeriod(
+        period=period, reason=body.reason, reopened_on=body.reopened_on or business_today(app)
+    )
+    result = app.billing.execute_period(command, command_context(request, app, caller, body, idempotency_key))
+    return _accepted(result)

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from api.demo_chargeback import load_chargeback, register_organisations
 from events.command_handling import CommandContext, Desk
 from events.contracts import CheckRenewals, InventoryItem, RecordConsumption, RegisterContract, RenewalOption
 from events.errors import CommandRejected
@@ -107,6 +108,10 @@ def load_demo(desk: Desk, today: date, seed: int = 20261123) -> list[str]:
     """Register the demo contracts, place and advance the demo orders as of `today`; returns the order numbers."""
     rnd = random.Random(seed)
     ids = _Ids(seed)
+    # Event ids from the seed too: the demo's statements (whose line ids name events) are the same
+    # on every load, in every mode.
+    desk = Desk(desk.ledger, desk.rates, new_id=_Ids(seed + 1))
+    register_organisations(desk, lambda at: _context(ids, at), today - timedelta(days=800))
     _contracts(desk, ids, today)
     order_ids = []
     slots = [state for state, count in PLAN for _ in range(count)]
@@ -201,7 +206,9 @@ def load_demo(desk: Desk, today: date, seed: int = 20261123) -> list[str]:
         order_id = result.stream_id
         order_ids.append(order_id)
         _advance(desk, ids, order_id, state, placed_on, today, rnd, lines)
-    return order_ids + _inventory_orders(desk, ids, today)
+    order_ids += _inventory_orders(desk, ids, today)
+    load_chargeback(desk, lambda at: _context(ids, at), today, order_ids)
+    return order_ids
 
 
 def _advance(

@@ -199,6 +199,7 @@ def decide_invoice(command: InvoiceCommand, invoice: Invoice | None, context: In
             ]
         case AssignInvoiceLine():
             line = _line(invoice, command.line_no)
+            _not_upheld(invoice, command.line_no)
             current = invoice.rebills.get(command.line_no)
             if current is not None:
                 raise CommandRejected(
@@ -208,7 +209,6 @@ def decide_invoice(command: InvoiceCommand, invoice: Invoice | None, context: In
                 )
             if command.line_no in invoice.disputed:
                 raise CommandRejected("line_in_dispute", f"line {command.line_no} is in dispute: resolve it first", 409)
-            _not_upheld(invoice, command.line_no)
             status = context.organisations.get(command.client_org)
             if status is None:
                 raise CommandRejected(

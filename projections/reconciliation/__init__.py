@@ -40,7 +40,11 @@ class ReconciledLine(_Part):
     billed_to: str | None  # who is re-billed (after an assignment, the assigned organisation)
     reference: str
     charge_period: str
-    invoiced: Money  # amount + shipping + EHF + the taxes the supplier states (or the ledger's if none stated)
+    base: Money  # amount + shipping + EHF
+    stated_taxes: Money | None
+    tax: Money  # the taxes as the ledger computes them for whoever is billed
+    tax_components: int
+    invoiced: Money  # base + the taxes the supplier states (or the ledger's if none stated)
     rebilled: Money  # what organisations are charged for it, before the management fee
     fee: Money
     disputed: bool = False
@@ -111,13 +115,18 @@ def project(row: InvoiceReconciliation | None, recorded: RecordedEvent, key: str
             if event.rebilled:
                 line = _add(line, event.rebilled, 1)
         case InvoiceLineAssigned():
-            line = _add(line.model_copy(update={"billed_to": event.client_org}), event.rebill, 1)
+            # The taxes are now those of the organisation billed (its tax status may differ from the guess).
+            assigned = {
+                "billed_to": event.client_org,
+                "tax": event.rebill.tax,
+                "tax_components": len(event.rebill.taxes),
+            }
+            line = _add(line.model_copy(update=assigned), event.rebill, 1)
     lines = tuple(_with_causes(line) if n == event.line_no else old for n, old in enumerate(row.lines, 1))
     return _summed(row.model_copy(update={"lines": lines}), recorded)
 
 
 def _received(event: SupplierInvoiceReceived, line: PricedInvoiceLine) -> ReconciledLine:
-    base = line.amount + line.shipping + line.ehf
     rebill = rebill_as_received(event, line)
     reconciled = ReconciledLine(
         line_no=line.line_no,
@@ -125,11 +134,15 @@ def _received(event: SupplierInvoiceReceived, line: PricedInvoiceLine) -> Reconc
         billed_to=rebill.client_org if rebill else None,
         reference=line.reference,
         charge_period=line.billed.charge_period,
-        invoiced=base + (line.stated_taxes if line.stated_taxes is not None else line.tax),
-        rebilled=base + line.tax if rebill else ZERO,
+        base=line.amount + line.shipping + line.ehf,
+        stated_taxes=line.stated_taxes,
+        tax=line.tax,
+        tax_components=len(line.taxes),
+        invoiced=ZERO,
+        rebilled=line.amount + line.shipping + line.ehf + line.tax if rebill else ZERO,
         fee=line.fee if rebill else ZERO,
     )
-    return _with_causes(reconciled, line)
+    return _with_causes(reconciled)
 
 
 def _add(line: ReconciledLine, rebill: LineRebill, sign: int) -> ReconciledLine:
@@ -137,19 +150,21 @@ def _add(line: ReconciledLine, rebill: LineRebill, sign: int) -> ReconciledLine:
     return line.model_copy(update={"rebilled": line.rebilled + sign * billed, "fee": line.fee + sign * rebill.fee})
 
 
-def _with_causes(line: ReconciledLine, priced: PricedInvoiceLine | None = None) -> ReconciledLine:
-    causes: list[Cause] = [c for c in line.causes if c in ("rounding", "tax_difference")]
-    if priced is not None and priced.stated_taxes is not None and priced.stated_taxes != priced.tax:
+def _with_causes(line: ReconciledLine) -> ReconciledLine:
+    """The line's invoiced amount and the causes of any difference, from what is known of it now."""
+    invoiced = line.base + (line.stated_taxes if line.stated_taxes is not None else line.tax)
+    causes: list[Cause] = []
+    if line.stated_taxes is not None and line.stated_taxes != line.tax:
         # A cent per tax component is what rounding each component separately can account for.
-        tolerance = CENT * max(1, len(priced.taxes))
-        causes.append("rounding" if abs(priced.stated_taxes - priced.tax) <= tolerance else "tax_difference")
+        tolerance = CENT * max(1, line.tax_components)
+        causes.append("rounding" if abs(line.stated_taxes - line.tax) <= tolerance else "tax_difference")
     if line.billed_to is None:
         causes.append("unassigned_line" if line.client_org is None else "unknown_organisation")
     if line.disputed:
         causes.append("disputed")
     if line.upheld:
         causes.append("dispute_upheld")
-    return line.model_copy(update={"causes": tuple(dict.fromkeys(causes))})
+    return line.model_copy(update={"invoiced": invoiced, "causes": tuple(causes)})
 
 
 def _summed(row: InvoiceReconciliation, recorded: RecordedEvent) -> InvoiceReconciliation:

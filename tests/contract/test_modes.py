@@ -88,3 +88,35 @@ def test_given_the_demo_data_then_both_modes_project_identical_rows_and_rebuild_
     assert len(dumps["embedded"]["order_status"]) == 52
     assert len(dumps["embedded"]["contract_capacity"]) == 7
     assert dumps["embedded"] == dumps["postgres"]
+
+
+def test_given_the_demo_data_then_both_modes_give_identical_statements_exports_and_reconciliation(tmp_path, request):
+    answers = {}
+    for name, make in MODES.items():
+        app = make(tmp_path / name, request)
+        try:
+            load_demo(app.desk, date(2026, 11, 23))
+            assert app.runner is not None
+            app.runner.catch_up()
+            with TestClient(create_app(app)) as client:
+                broker = {"Authorization": f"Bearer {app.keys.create('broker')}"}
+                texts = []
+                for org in ("ASPC", "CRA", "DND", "ESDC", "SRC"):
+                    for period in ("2026-08", "2026-09", "2026-10", "2026-11"):
+                        for path in (
+                            f"/v1/chargeback/{org}?period={period}",
+                            f"/v1/chargeback/{org}?period={period}&format=csv",
+                            f"/v1/chargeback/{org}/focus?period={period}",
+                        ):
+                            answer = client.get(path, headers=broker)
+                            assert answer.status_code == 200, answer.text
+                            texts.append(answer.text)
+                    texts.append(client.get(f"/v1/chargeback/{org}/fiscal-year/2026", headers=broker).text)
+                for period in ("2026-09", "2026-10", "2026-11"):
+                    texts.append(client.get(f"/v1/reconciliation?period={period}", headers=broker).text)
+                answers[name] = texts
+        finally:
+            app.close()
+    assert answers["embedded"] == answers["postgres"]
+    assert sum('"category":"correction"' in text for text in answers["embedded"]) == 1  # ESDC, 2026-10
+    assert sum(text.count(",Correction,") for text in answers["embedded"]) == 3  # its FOCUS rows: usage, tax, fee

@@ -32,7 +32,7 @@ from projections.contract_capacity import (
     ContractStatus,
     burn_rate,
     forecast_exhaustion,
-    key,
+    keys,
     next_decision_date,
     project,
 )
@@ -150,7 +150,7 @@ def test_given_a_registered_contract_when_projected_then_it_shows_its_terms_and_
     # When
     row = given(register_cloud())
     # Then
-    assert key(recorded(history(register_cloud()))[0]) == CONTRACT_ID
+    assert keys(recorded(history(register_cloud()))[0]) == (CONTRACT_ID,)
     assert (row.contract_id, row.kind, row.status) == (CONTRACT_ID, "cloud", "active")
     assert row.ceiling == Decimal("10000.00")
     assert row.fee_rate == Decimal("0.0300")

@@ -1,7 +1,14 @@
 """A month of chargeback as a FOCUS 1.2 cost and usage dataset (FinOps Foundation), one row per statement line.
 
-The broker is the invoice issuer; the supplier is the provider and publisher; the billing account is
-the broker's chargeback account of the organisation, and the sub-account the organisation itself.
+Who is who: the broker issues the invoice and makes the services available (InvoiceIssuer and
+Provider: FOCUS requires a zero BilledCost whenever they differ, the marketplace case), the supplier
+produced them (Publisher); the billing account is the organisation's chargeback account with the
+broker, and the sub-account the organisation itself.
+
+Charge categories: FOCUS keeps "Purchase" for commitments bought to cover future charges (its
+validator requires EffectiveCost 0 on every Purchase row). Goods delivered, EHF and the management
+fee are consumed when charged, so they are "Usage" with ChargeFrequency "One-Time"; cloud usage is
+"Usage-Based". EffectiveCost therefore always equals what the organisation is charged.
 """
 
 from __future__ import annotations
@@ -52,17 +59,17 @@ FOCUS_COLUMNS = (
     "SubAccountType",
     "Tags",
 )
-# FOCUS charge categories: usage and purchases as such; EHF and the management fee are fees the
-# broker passes on or earns, which FOCUS files under Purchase (one-time, not consumption).
 _CHARGE_CATEGORY: dict[Category, str] = {
     "usage": "Usage",
-    "purchase": "Purchase",
-    "ehf": "Purchase",
-    "management_fee": "Purchase",
+    "purchase": "Usage",
+    "ehf": "Usage",
+    "management_fee": "Usage",
     "tax": "Tax",
     "credit": "Credit",
     "correction": "Adjustment",
 }
+PRICED_ITEMS = ("charge", "shipping", "ehf", "fee")
+ONE = "1.00"
 
 
 def _month_bounds(period: str) -> tuple[str, str]:
@@ -81,6 +88,7 @@ def focus_row(statement: Statement, organisation: dict[str, Any], line: Chargeba
     charge_start, charge_end = _month_bounds(line.charge_period)
     category = line.corrects if line.category == "correction" and line.corrects else line.category
     cost = _decimal(line.amount)
+    priced = line.item in PRICED_ITEMS
     usage = category == "usage" and line.item == "charge"
     return {
         "BilledCost": cost,
@@ -96,23 +104,23 @@ def focus_row(statement: Statement, organisation: dict[str, Any], line: Chargeba
         "ChargeFrequency": "Usage-Based" if usage else "One-Time",
         "ChargePeriodEnd": charge_end,
         "ChargePeriodStart": charge_start,
-        "ConsumedQuantity": "1" if usage else "",
+        "ConsumedQuantity": ONE if usage else "",
         "ConsumedUnit": "Charge" if usage else "",
         "ContractedCost": cost,
-        "ContractedUnitPrice": cost if line.item in ("charge", "shipping", "ehf", "fee") else "",
+        "ContractedUnitPrice": cost if priced else "",
         "EffectiveCost": cost,
         "InvoiceId": line.invoice_number or line.credit_id or "",
         "InvoiceIssuerName": BROKER,
         "ListCost": cost,
-        "ListUnitPrice": cost if line.item in ("charge", "shipping", "ehf", "fee") else "",
-        "PricingCategory": "Standard" if line.item in ("charge", "shipping", "ehf", "fee") else "",
-        "PricingQuantity": "1" if line.item in ("charge", "shipping", "ehf", "fee") else "",
-        "PricingUnit": "Charge" if line.item in ("charge", "shipping", "ehf", "fee") else "",
-        "ProviderName": line.supplier,
+        "ListUnitPrice": cost if priced else "",
+        "PricingCategory": "Standard" if priced else "",
+        "PricingQuantity": ONE if priced else "",
+        "PricingUnit": "Charge" if priced else "",
+        "ProviderName": BROKER,
         "PublisherName": line.supplier,
         "ServiceCategory": "Other",
         "ServiceName": line.contract_id or line.reference,
-        "ServiceSubcategory": "Other",
+        "ServiceSubcategory": "Other (Other)",
         "SkuId": line.reference,
         "SkuPriceId": line.line_id,
         "SubAccountId": statement.organisation,

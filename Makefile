@@ -37,6 +37,7 @@ unit: install
 # Starts a real PostgreSQL and a real Kafka broker (deploy/test-services.sh), runs every test, stops both.
 test: install system-packages lint typecheck
 	bash deploy/kafka/kafka.sh fetch
+	bash deploy/focus/focus-validator.sh install
 	bash deploy/test-services.sh $(BIN)/pytest
 
 clean:

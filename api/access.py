@@ -1,4 +1,10 @@
-"""Who is calling: the API key in `Authorization: Bearer` (or `X-API-Key`) and what its role allows."""
+"""Who is calling: the API key in `Authorization: Bearer` (or `X-API-Key`) and what its role allows.
+
+A GET may also carry the key in the `orderledger_key` cookie that the chargeback statement pages set
+when a person signs in (HttpOnly, SameSite=Strict), so their CSV and FOCUS download links work in a
+browser. Never for another method: a cookie is sent by the browser on its own, so accepting it on a
+command would open the API to cross-site request forgery.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from processors.wiring import Orderledger
 
 _bearer = HTTPBearer(auto_error=False, description="An orderledger API key: `orderledger keys create`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False)
+KEY_COOKIE = "orderledger_key"
 
 
 def ledger_app(request: Request) -> Orderledger:
@@ -26,6 +33,8 @@ def principal(
     header: Annotated[str | None, Depends(_header)],
 ) -> Principal:
     presented = bearer.credentials if bearer else header
+    if not presented and request.method == "GET":
+        presented = request.cookies.get(KEY_COOKIE)  # reads only: see the module docstring
     if not presented:
         raise Problem(
             401,

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import billing, chargeback, contract_pages, contracts, orders, problems, status_pages
+from api import billing, chargeback, contract_pages, contracts, orders, problems, statement_pages, status_pages
 from api.limits import BodyLimit
 from processors.wiring import Orderledger
 
@@ -55,6 +55,7 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
     app.include_router(chargeback.router)
     app.include_router(status_pages.router)
     app.include_router(contract_pages.router)
+    app.include_router(statement_pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")

@@ -29,6 +29,7 @@ from events.model import Fact
 from events.money import Currency
 from events.orders import OrgCode, ShortText, Text
 from events.rates import TaxStatus
+from projections.chargeback import CHARGEBACK
 from projections.reconciliation import RECONCILIATION, InvoiceReconciliation, exceptions
 
 router = APIRouter(tags=["billing"])
@@ -103,6 +104,12 @@ def invoice_view(row: InvoiceReconciliation) -> dict[str, Any]:
 
 def _invoice_answer(app: App, response: Response, invoice: str, result: CommandResult) -> dict[str, Any]:
     settle(app, response, RECONCILIATION, invoice, result)
+    if result.last_position and not result.replayed:
+        # Read-your-writes for the statements the invoice touched, too.
+        count = result.last_position - result.first_position + 1
+        for event in app.ledger.read_all(result.first_position - 1, count):
+            for key in CHARGEBACK.keys(event):
+                app.wait_for(CHARGEBACK, key, event.position, timeout=2.0)
     row = app.projections.get(RECONCILIATION, invoice)
     return _accepted(result).model_dump() | {"invoice": invoice_view(row) if row else None}
 

@@ -156,6 +156,11 @@ def get_focus(org: OrgPath, period: PeriodQuery, app: App, caller: Caller) -> Re
 def get_fiscal_year(
     org: OrgPath, year: Annotated[int, Path(ge=2000, le=2100)], app: App, caller: Caller
 ) -> dict[str, Any]:
+    return fiscal_year_view(app, caller, org, year)
+
+
+def fiscal_year_view(app: Orderledger, caller: Principal, org: str, year: int) -> dict[str, Any]:
+    """The 12 months April to March with their totals and status, and the year's totals."""
     organisation = visible_organisation(app, caller, org)
     rows = {
         row.period: row

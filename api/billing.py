@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from events.billing import (
     CloseBillingPeriod,
     DisputeInvoiceLine,
     DisputeResolution,
+    InvoiceCommand,
     InvoiceLine,
     InvoiceNumber,
     ReceiveSupplierInvoice,
@@ -168,78 +170,66 @@ def get_invoice(invoice: InvoicePath, app: App, caller: Caller) -> dict[str, Any
     return invoice_view(row)
 
 
-def _invoice_command(
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    invoice: str,
-    body: Fact,
-    command: Any,
-    key: str | None,
-) -> dict[str, Any]:
-    require(caller, "broker")
-    result = app.billing.execute_invoice(invoice, command, command_context(request, app, caller, body, key))
-    return _invoice_answer(app, response, invoice, result)
+def _dispute(line_no: int, body: DisputeBody, today: date) -> InvoiceCommand:
+    return DisputeInvoiceLine(line_no=line_no, reason=body.reason, disputed_on=body.disputed_on or today)
 
 
-@router.post(
-    "/v1/invoices/{invoice}/lines/{line_no}/disputes", summary="Dispute an invoice line: its charges are withheld"
-)
-def dispute_line(
-    invoice: InvoicePath,
-    line_no: LinePath,
-    body: DisputeBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    command = DisputeInvoiceLine(
-        line_no=line_no, reason=body.reason, disputed_on=body.disputed_on or business_today(app)
+def _resolution(line_no: int, body: ResolutionBody, today: date) -> InvoiceCommand:
+    return ResolveDispute(
+        line_no=line_no, resolution=body.resolution, note=body.note, resolved_on=body.resolved_on or today
     )
-    return _invoice_command(request, response, app, caller, invoice, body, command, idempotency_key)
 
 
-@router.post(
-    "/v1/invoices/{invoice}/lines/{line_no}/resolution",
-    summary="Resolve a dispute: withdrawn re-bills the line, upheld leaves it withheld",
+def _assignment(line_no: int, body: AssignmentBody, today: date) -> InvoiceCommand:
+    return AssignInvoiceLine(line_no=line_no, client_org=body.client_org, assigned_on=body.assigned_on or today)
+
+
+# path, body, the command it makes, summary: what can happen to an invoice line (broker only).
+LINE_ACTIONS: tuple[tuple[str, type[Fact], Callable[[int, Any, date], InvoiceCommand], str], ...] = (
+    ("disputes", DisputeBody, _dispute, "Dispute an invoice line: its charges are withheld"),
+    (
+        "resolution",
+        ResolutionBody,
+        _resolution,
+        "Resolve a dispute: withdrawn re-bills the line, upheld leaves it withheld",
+    ),
+    (
+        "assignment",
+        AssignmentBody,
+        _assignment,
+        "Re-bill an unassigned line, or one naming an unknown organisation, to a registered organisation",
+    ),
 )
-def resolve_dispute(
-    invoice: InvoicePath,
-    line_no: LinePath,
-    body: ResolutionBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    command = ResolveDispute(
-        line_no=line_no, resolution=body.resolution, note=body.note, resolved_on=body.resolved_on or business_today(app)
-    )
-    return _invoice_command(request, response, app, caller, invoice, body, command, idempotency_key)
 
 
-@router.post(
-    "/v1/invoices/{invoice}/lines/{line_no}/assignment",
-    summary="Re-bill an unassigned line, or one naming an unknown organisation, to a registered organisation",
-)
-def assign_line(
-    invoice: InvoicePath,
-    line_no: LinePath,
-    body: AssignmentBody,
-    request: Request,
-    response: Response,
-    app: App,
-    caller: Caller,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    command = AssignInvoiceLine(
-        line_no=line_no, client_org=body.client_org, assigned_on=body.assigned_on or business_today(app)
+def _line_endpoint(
+    path: str, body_model: type[Fact], make: Callable[[int, Any, date], InvoiceCommand]
+) -> Callable[..., dict[str, Any]]:
+    def endpoint(
+        invoice: InvoicePath,
+        line_no: LinePath,
+        body: Any,
+        request: Request,
+        response: Response,
+        app: App,
+        caller: Caller,
+        idempotency_key: IdempotencyKey = None,
+    ) -> dict[str, Any]:
+        require(caller, "broker")
+        command = make(line_no, body, business_today(app))
+        context = command_context(request, app, caller, body, idempotency_key)
+        return _invoice_answer(app, response, invoice, app.billing.execute_invoice(invoice, command, context))
+
+    # FastAPI reads the body's model from the annotation: give each endpoint its own.
+    endpoint.__annotations__ = {**endpoint.__annotations__, "body": body_model}
+    endpoint.__name__ = path
+    return endpoint
+
+
+for _path, _body, _make, _summary in LINE_ACTIONS:
+    router.post(f"/v1/invoices/{{invoice}}/lines/{{line_no}}/{_path}", summary=_summary)(
+        _line_endpoint(_path, _body, _make)
     )
-    return _invoice_command(request, response, app, caller, invoice, body, command, idempotency_key)
 
 
 @router.get("/v1/periods", summary="The billing calendar: which months are closed")

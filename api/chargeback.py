@@ -21,7 +21,15 @@ from events.ledger import RecordedEvent
 from events.money import ZERO
 from processors.access_keys import Principal
 from processors.wiring import Orderledger
-from projections.chargeback import CATEGORIES, CHARGEBACK, ChargebackLine, Statement, statement_key, totals
+from projections.chargeback import (
+    CATEGORIES,
+    CHARGEBACK,
+    ChargebackLine,
+    Statement,
+    fiscal_year,
+    statement_key,
+    totals,
+)
 from projections.reconciliation import RECONCILIATION, exceptions
 
 router = APIRouter(tags=["chargeback"])
@@ -68,14 +76,7 @@ def visible_organisation(app: Orderledger, caller: Principal, org: str) -> dict[
 
 def statement(app: Orderledger, org: str, period: str) -> Statement:
     row: Statement | None = app.projections.get(CHARGEBACK, statement_key(org, period))
-    return row or Statement(organisation=org, period=period, fiscal_year=0).model_copy(
-        update={"fiscal_year": _fiscal(period)}
-    )
-
-
-def _fiscal(period: str) -> int:
-    year, month = (int(part) for part in period.split("-"))
-    return year if month >= 4 else year - 1
+    return row or Statement(organisation=org, period=period, fiscal_year=fiscal_year(period))
 
 
 def statement_view(app: Orderledger, caller: Principal, org: str, period: str) -> dict[str, Any]:
@@ -126,14 +127,14 @@ def get_statement(
     caller: Caller,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Any:
-    view = statement_view(app, caller, org, period)
     if format == "csv":
+        visible_organisation(app, caller, org)
         return Response(
             statement_csv(statement(app, org, period)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="chargeback-{org}-{period}.csv"'},
         )
-    return view
+    return statement_view(app, caller, org, period)
 
 
 @router.get(
@@ -143,8 +144,7 @@ def get_statement(
 )
 def get_focus(org: OrgPath, period: PeriodQuery, app: App, caller: Caller) -> Response:
     organisation = visible_organisation(app, caller, org)
-    calendar, _ = app.desk.load_calendar()
-    body = focus_csv(statement(app, org, period), organisation, period in calendar.closed)
+    body = focus_csv(statement(app, org, period), organisation)
     return Response(
         body,
         media_type="text/csv; charset=utf-8",

@@ -142,7 +142,7 @@ def _description(line: ChargebackLine) -> str:
     return f"{line.reference}: {what} ({line.action})"
 
 
-def focus_csv(statement: Statement, organisation: dict[str, Any], closed: bool) -> str:
+def focus_csv(statement: Statement, organisation: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=FOCUS_COLUMNS, lineterminator="\r\n")
     writer.writeheader()

@@ -258,3 +258,18 @@ def test_given_a_month_when_closed_early_twice_or_reopened_then_the_rules_hold_a
     assert event.type == "BillingPeriodReopened" and event.actor.startswith("broker/")
     assert event.data["reason"] == "supplier re-issued invoice NC-1 with new prices"
     assert client.get("/v1/periods", headers=broker).json()["closed"] == []
+
+
+def test_given_a_line_when_drilled_down_then_only_this_organisations_invoice_lines_show_and_the_note_says_so(
+    client, broker, billed
+):
+    own = usage_invoice("NC-3", first_of(M1) + timedelta(days=20), line("ESDC", "10.00"))
+    assert client.post("/v1/invoices", json=own, headers=broker).status_code == 201
+    lines = client.get(f"/v1/chargeback/ESDC?period={M2}", headers=broker).json()["lines"]
+    shared, alone = (next(ln for ln in lines if ln["invoice_number"] == n) for n in ("NC-1", "NC-3"))
+    for found, redacted in ((shared, True), (alone, False)):
+        path = f"/v1/chargeback/ESDC/lines?period={M2}&line_id={found['line_id']}"
+        [event] = client.get(path, headers=broker).json()["events"]
+        assert event["event_id"] == found["source_events"][0]
+        assert {ln["client_org"] for ln in event["data"]["lines"]} == {"ESDC"}
+        assert ("redacted" in event) is redacted and ("total" in event["data"]) is not redacted

@@ -11,7 +11,17 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import billing, chargeback, contract_pages, contracts, orders, problems, statement_pages, status_pages
+from api import (
+    billing,
+    chargeback,
+    contract_pages,
+    contracts,
+    orders,
+    problems,
+    services,
+    statement_pages,
+    status_pages,
+)
 from api.limits import BodyLimit
 from processors.wiring import Orderledger
 
@@ -53,6 +63,7 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
     app.include_router(contracts.router)
     app.include_router(billing.router)
     app.include_router(chargeback.router)
+    app.include_router(services.router)
     app.include_router(status_pages.router)
     app.include_router(contract_pages.router)
     app.include_router(statement_pages.router)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import Field, StringConstraints
 
 from api.access import App, Caller, require
-from api.commands import IdempotencyKey, business_today, command_context, settle
+from api.commands import Accepted, IdempotencyKey, accepted, business_today, command_context, settle
 from api.problems import Problem
 from events.billing import (
     AssignInvoiceLine,
@@ -82,24 +82,6 @@ class ReopenBody(Fact):
     reopened_on: date | None = None
 
 
-class Accepted(Fact):
-    stream_id: str
-    stream_version: int
-    position: int
-    events: list[str]
-    replayed: bool
-
-
-def _accepted(result: CommandResult) -> Accepted:
-    return Accepted(
-        stream_id=result.stream_id,
-        stream_version=result.stream_version,
-        position=result.last_position,
-        events=list(result.event_types),
-        replayed=result.replayed,
-    )
-
-
 def invoice_view(row: InvoiceReconciliation) -> dict[str, Any]:
     return row.model_dump(mode="json") | {"exceptions": exceptions(row)}
 
@@ -113,7 +95,7 @@ def _invoice_answer(app: App, response: Response, invoice: str, result: CommandR
             for key in CHARGEBACK.keys(event):
                 app.wait_for(CHARGEBACK, key, event.position, timeout=2.0)
     row = app.projections.get(RECONCILIATION, invoice)
-    return _accepted(result).model_dump() | {"invoice": invoice_view(row) if row else None}
+    return accepted(result).model_dump() | {"invoice": invoice_view(row) if row else None}
 
 
 @router.post("/v1/organisations", status_code=201, response_model=Accepted, summary="Register a client organisation")
@@ -131,7 +113,7 @@ def register_organisation(
     )
     result = app.billing.register_organisation(command, command_context(request, app, caller, body, idempotency_key))
     response.headers["Location"] = f"/v1/organisations/{body.code}"
-    return _accepted(result)
+    return accepted(result)
 
 
 @router.get("/v1/organisations/{code}", summary="A registered organisation")
@@ -252,7 +234,7 @@ def close_period(
     body = body or CloseBody()
     command = CloseBillingPeriod(period=period, closed_on=body.closed_on or business_today(app))
     result = app.billing.execute_period(command, command_context(request, app, caller, body, idempotency_key))
-    return _accepted(result)
+    return accepted(result)
 
 
 @router.post("/v1/periods/{period}/reopen", summary="Reopen a closed month (audited: who, when, why)")
@@ -270,4 +252,4 @@ def reopen_period(
         period=period, reason=body.reason, reopened_on=body.reopened_on or business_today(app)
     )
     result = app.billing.execute_period(command, command_context(request, app, caller, body, idempotency_key))
-    return _accepted(result)
+    return accepted(result)

@@ -17,6 +17,7 @@ from events.model import Fact
 from processors.access_keys import Principal
 from processors.wiring import Orderledger
 from projections import Projection
+from projections.catalogue import PROJECTIONS
 
 EASTERN = ZoneInfo("America/Toronto")
 IdempotencyKey = Annotated[
@@ -72,3 +73,37 @@ def settle(app: Orderledger, response: Response, projection: Projection[Any], ke
     response.headers["ETag"] = f'"{result.stream_version}"'
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
+
+
+def settle_all(app: Orderledger, response: Response, result: CommandResult) -> None:
+    """Read-your-writes across every read model the command's whole batch touches (e.g. an incident
+    and its service's months, an assessment and the statements its credits land on)."""
+    if result.last_position and not result.replayed:
+        last = max(result.batch_last_position, result.last_position)
+        for event in app.ledger.read_all(result.first_position - 1, last - result.first_position + 1):
+            for projection in PROJECTIONS.values():
+                for key in projection.keys(event):
+                    app.wait_for(projection, key, event.position, timeout=2.0)
+    response.headers["ETag"] = f'"{result.stream_version}"'
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+
+
+class Accepted(Fact):
+    """What a command appended: the stream it answers for, its version and last position, the event types."""
+
+    stream_id: str
+    stream_version: int
+    position: int
+    events: list[str]
+    replayed: bool
+
+
+def accepted(result: CommandResult) -> Accepted:
+    return Accepted(
+        stream_id=result.stream_id,
+        stream_version=result.stream_version,
+        position=result.last_position,
+        events=list(result.event_types),
+        replayed=result.replayed,
+    )

@@ -31,7 +31,7 @@ ClientCode = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 DisputeResolution = Literal["upheld", "withdrawn"]
 # Cloud consumption is usage; goods and services bought through call-ups are purchases.
 ChargeKind = Literal["usage", "purchase"]
-CreditKind = Literal["late_delivery_rebate"]
+CreditKind = Literal["late_delivery_rebate", "service_credit"]
 BILLING_PERIODS_STREAM = "billing-periods"
 
 
@@ -218,7 +218,7 @@ class CreditGranted(Fact):
     credit_id: str
     kind: CreditKind
     client_org: str
-    reference: str  # the order (or, later, the incident) the credit comes from
+    reference: str  # the order, or the service and month, the credit comes from
     order_id: str | None
     contract_id: str | None
     supplier: str

@@ -18,6 +18,7 @@ from events.contracts import CONTRACT_EVENT_TYPES, ContractEvent
 from events.ledger import RecordedEvent
 from events.model import Fact
 from events.orders import ORDER_EVENT_TYPES, OrderEvent
+from events.services import INCIDENT_EVENT_TYPES, SERVICE_EVENT_TYPES, IncidentEvent, ServiceEvent
 
 # Stream type -> its event types; each stream type is one Kafka topic (`<prefix>.<type>s.v1`).
 STREAM_TYPES: dict[str, tuple[type[Fact], ...]] = {
@@ -27,6 +28,8 @@ STREAM_TYPES: dict[str, tuple[type[Fact], ...]] = {
     "invoice": INVOICE_EVENT_TYPES,
     "credit": CREDIT_EVENT_TYPES,
     "billing_period": PERIOD_EVENT_TYPES,
+    "service": SERVICE_EVENT_TYPES,
+    "incident": INCIDENT_EVENT_TYPES,
 }
 EVENT_TYPES: dict[str, type[Fact]] = {
     model.model_fields["type"].default: model for models in STREAM_TYPES.values() for model in models
@@ -35,6 +38,8 @@ _order_event = TypeAdapter(OrderEvent)
 _contract_event = TypeAdapter(ContractEvent)
 _invoice_event = TypeAdapter(InvoiceEvent)
 _period_event = TypeAdapter(PeriodEvent)
+_service_event = TypeAdapter(ServiceEvent)
+_incident_event = TypeAdapter(IncidentEvent)
 
 
 def decode(event: RecordedEvent) -> Any:
@@ -59,3 +64,11 @@ def decode_invoice_event(data: dict[str, Any]) -> InvoiceEvent:
 
 def decode_period_event(data: dict[str, Any]) -> PeriodEvent:
     return _period_event.validate_python(data)
+
+
+def decode_service_event(data: dict[str, Any]) -> ServiceEvent:
+    return _service_event.validate_python(data)
+
+
+def decode_incident_event(data: dict[str, Any]) -> IncidentEvent:
+    return _incident_event.validate_python(data)

@@ -8,7 +8,7 @@ an inventory order for stock that is not there, is refused as a whole.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, cast
@@ -27,7 +27,7 @@ from events.contracts import (
     ReverseConsumption,
 )
 from events.errors import CommandRejected
-from events.invoicing import BillingCalendar, RebateCredit, fold_calendar, grant_rebate_credit
+from events.invoicing import BillingCalendar, CreditDue, fold_calendar, grant_credit
 from events.ledger import (
     NO_STREAM,
     AppendResult,
@@ -78,6 +78,16 @@ _BUSINESS_DATE_FIELDS = (
     "granted_on",
     "reopened_on",
 )
+# Service and incident facts happen at a moment, not on a day.
+_BUSINESS_TIME_FIELDS = (
+    "opened_at",
+    "updated_at",
+    "restored_at",
+    "closed_at",
+    "recurred_at",
+    "approved_at",
+    "started_at",
+)
 
 
 class CommandContext(Fact):
@@ -99,6 +109,7 @@ class CommandResult(Fact):
     last_position: int
     event_types: tuple[str, ...]
     replayed: bool = False
+    batch_last_position: int = 0  # the last position of the whole batch (other streams appended with it)
 
 
 @dataclass
@@ -213,11 +224,13 @@ class Desk:
         """The credit for a rebate: one stream per rebate, named by the rebate's place in the order's stream."""
         contract = self.load_contract(order.contract_id)[0] if order.contract_id else None
         credit_id = f"{order.order_id}-rebate-{rebate_version}"
-        credit = grant_rebate_credit(
-            RebateCredit(
+        credit = grant_credit(
+            CreditDue(
                 credit_id=credit_id,
+                kind="late_delivery_rebate",
                 client_org=order.client_org,
                 tax_status=cast(TaxStatus, order.client_tax_status),
+                reference=order.order_id,
                 order_id=order.order_id,
                 contract_id=order.contract_id,
                 supplier=order.supplier,
@@ -225,8 +238,9 @@ class Desk:
                 amount=rebate.amount,
                 reason=rebate.reason,
                 granted_on=rebate.applied_on,
+                charge_period=rebate.applied_on.strftime("%Y-%m"),
                 fee_rate=contract.fee_rate if contract else ZERO,
-                rebate_event_id=enveloped.event_id,
+                based_on=(enveloped.event_id,),
             ),
             self.rates,
             calendar,
@@ -363,7 +377,7 @@ class Desk:
                 continue  # decide again against the newer state
             except DuplicateCommand:
                 return self._replay_or_fail(context)
-            return _result(results[0], tuple(e.type for e in appends[0].events))
+            return _result(results[0], tuple(e.type for e in appends[0].events), results)
         raise CommandRejected("version_conflict", "the stream keeps changing; retry", 409)
 
     def envelope(self, event: Any, stream_type: str, context: CommandContext) -> NewEvent:
@@ -393,7 +407,7 @@ class Desk:
         first = outcome.results[0]
         count = first.last_position - first.first_position + 1
         types = tuple(e.type for e in self.ledger.read_all(first.first_position - 1, count))
-        return _result(first, types, replayed=True)
+        return _result(first, types, outcome.results, replayed=True)
 
     def _replay_or_fail(self, context: CommandContext) -> CommandResult:
         replay = self._replay(context)
@@ -419,8 +433,11 @@ def _expect(context: CommandContext, stream_id: str, version: int) -> None:
         )
 
 
-def _result(result: AppendResult, types: tuple[str, ...], replayed: bool = False) -> CommandResult:
+def _result(
+    result: AppendResult, types: tuple[str, ...], batch: Sequence[AppendResult], replayed: bool = False
+) -> CommandResult:
     return CommandResult(
+        batch_last_position=max(r.last_position for r in batch),
         stream_id=result.stream_id,
         stream_version=result.stream_version,
         first_position=result.first_position,
@@ -431,7 +448,11 @@ def _result(result: AppendResult, types: tuple[str, ...], replayed: bool = False
 
 
 def business_time(event: Any, now: datetime) -> datetime:
-    """When the fact happened in business terms: its own date (00:00 Eastern), else `now`."""
+    """When the fact happened in business terms: its own moment or date (00:00 Eastern), else `now`."""
+    for name in _BUSINESS_TIME_FIELDS:
+        moment = getattr(event, name, None)
+        if isinstance(moment, datetime):
+            return moment
     for name in _BUSINESS_DATE_FIELDS:
         day = getattr(event, name, None)
         if isinstance(day, date):

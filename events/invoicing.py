@@ -22,6 +22,7 @@ from events.billing import (
     ChargeKind,
     CloseBillingPeriod,
     CreditGranted,
+    CreditKind,
     DisputeInvoiceLine,
     DisputeResolved,
     InvoiceCommand,
@@ -375,49 +376,45 @@ def fold_invoice(events: Iterable[InvoiceEvent]) -> Invoice | None:
 
 
 @dataclass(frozen=True)
-class RebateCredit:
-    """A late-delivery rebate applied on an order, as a credit to the ordering organisation."""
+class CreditDue:
+    """A credit owed to an organisation: a late-delivery rebate on an order, or a service credit for a missed month."""
 
     credit_id: str
+    kind: CreditKind
     client_org: str
     tax_status: TaxStatus
-    order_id: str
+    reference: str  # the order, or the service and month
+    order_id: str | None
     contract_id: str | None
     supplier: str
     province: str
     amount: Decimal
     reason: str
     granted_on: date
+    charge_period: str
     fee_rate: Decimal
-    rebate_event_id: UUID
+    based_on: tuple[UUID, ...]  # the events that justify it
 
 
-def grant_rebate_credit(rebate: RebateCredit, rates: RateBook, calendar: BillingCalendar) -> CreditGranted:
-    charges = compute_charges(
-        rebate.tax_status,
-        rebate.amount,
-        rebate.amount,
-        rebate.province,
-        rebate.granted_on,
-        rebate.fee_rate,
-        rates,
-    )
+def grant_credit(due: CreditDue, rates: RateBook, calendar: BillingCalendar) -> CreditGranted:
+    """The credit with its taxes and fee (credited too), in the first open month from its charge period."""
+    charges = compute_charges(due.tax_status, due.amount, due.amount, due.province, due.granted_on, due.fee_rate, rates)
     return CreditGranted(
-        credit_id=rebate.credit_id,
-        kind="late_delivery_rebate",
-        client_org=rebate.client_org,
-        reference=rebate.order_id,
-        order_id=rebate.order_id,
-        contract_id=rebate.contract_id,
-        supplier=rebate.supplier,
-        reason=rebate.reason,
-        granted_on=rebate.granted_on,
-        province=rebate.province,
-        amount=rebate.amount,
+        credit_id=due.credit_id,
+        kind=due.kind,
+        client_org=due.client_org,
+        reference=due.reference,
+        order_id=due.order_id,
+        contract_id=due.contract_id,
+        supplier=due.supplier,
+        reason=due.reason,
+        granted_on=due.granted_on,
+        province=due.province,
+        amount=due.amount,
         taxes=charges.taxes,
         tax=charges.tax,
-        fee_rate=rebate.fee_rate,
+        fee_rate=due.fee_rate,
         fee=charges.fee,
-        based_on=(rebate.rebate_event_id,),
-        billed=billed_in(rebate.granted_on.strftime("%Y-%m"), calendar),
+        based_on=due.based_on,
+        billed=billed_in(due.charge_period, calendar),
     )

@@ -11,6 +11,7 @@ from events.billing_handling import BillingDesk
 from events.command_handling import CommandContext, Desk
 from events.ledger import Ledger
 from events.rates import RateBook, bundled_rate_book
+from events.service_handling import ServiceDesk
 from processors.access_keys import KeyStore
 from processors.embedded import EmbeddedRunner
 from processors.projection_store import ProjectionStore
@@ -38,6 +39,10 @@ class Orderledger:
     @property
     def billing(self) -> BillingDesk:
         return BillingDesk(self.desk)
+
+    @property
+    def services(self) -> ServiceDesk:
+        return ServiceDesk(self.desk)
 
     def wait_for(self, projection: Projection[Any], key: str, position: int, timeout: float) -> bool:
         """Read-your-writes: wait until the projection's row `key` has applied `position`."""

@@ -33,16 +33,16 @@ from events.billing import (
 from events.errors import CommandRejected
 from events.invoicing import (
     BillingCalendar,
+    CreditDue,
     Invoice,
     InvoiceContext,
-    RebateCredit,
     billed_in,
     decide_invoice,
     decide_organisation,
     decide_period,
     fold_calendar,
     fold_invoice,
-    grant_rebate_credit,
+    grant_credit,
 )
 from events.rates import TaxStatus, bundled_rate_book
 
@@ -522,12 +522,14 @@ def test_given_december_closed_when_a_late_december_invoice_arrives_then_it_is_b
 # ---------------------------------------------------------------- rebate credits
 
 
-def rebate(**changes: Any) -> RebateCredit:
+def rebate(**changes: Any) -> CreditDue:
     """A late-delivery rebate of 123.45 for ESDC on an Ontario order, contract fee 3.5 %."""
     fields: dict[str, Any] = {
         "credit_id": "CR-0001",
+        "kind": "late_delivery_rebate",
         "client_org": "ESDC",
         "tax_status": "federal",
+        "reference": "ORD-2026-000123",
         "order_id": "ORD-2026-000123",
         "contract_id": "NMSO-2026-042",
         "supplier": "Northern Micro",
@@ -535,15 +537,16 @@ def rebate(**changes: Any) -> RebateCredit:
         "amount": Decimal("123.45"),
         "reason": "delivered 12 working days late",
         "granted_on": date(2026, 11, 20),
+        "charge_period": "2026-11",
         "fee_rate": FEE_RATE,
-        "rebate_event_id": UUID(int=42),
+        "based_on": (UUID(int=42),),
     }
-    return RebateCredit(**{**fields, **changes})
+    return CreditDue(**{**fields, **changes})
 
 
 def test_given_a_late_delivery_rebate_when_granted_then_the_credit_carries_its_taxes_fee_and_source():
     # When
-    credit = grant_rebate_credit(rebate(), RATES, OPEN)
+    credit = grant_credit(rebate(), RATES, OPEN)
     # Then HST 13 % of 123.45 = 16.0485 -> 16.05; fee 3.5 % of 123.45 = 4.32075 -> 4.32
     assert (credit.kind, credit.client_org, credit.reference) == ("late_delivery_rebate", "ESDC", "ORD-2026-000123")
     assert credit.amount == Decimal("123.45")
@@ -556,12 +559,12 @@ def test_given_a_late_delivery_rebate_when_granted_then_the_credit_carries_its_t
 def test_given_a_crown_corporation_in_quebec_when_a_rebate_is_granted_then_gst_and_qst_are_credited():
     # When: 200.00 -> GST 10.00, QST 19.95
     cbc = rebate(client_org="CBC", tax_status="crown_corporation", province="QC", amount=Decimal("200.00"))
-    credit = grant_rebate_credit(cbc, RATES, OPEN)
+    credit = grant_credit(cbc, RATES, OPEN)
     # Then
     assert credit.taxes == {"GST": Decimal("10.00"), "QST": Decimal("19.95")}
     assert (credit.tax, credit.fee) == (Decimal("29.95"), Decimal("7.00"))
 
 
 def test_given_november_closed_when_a_november_rebate_is_granted_then_it_is_billed_in_december():
-    credit = grant_rebate_credit(rebate(granted_on=date(2026, 11, 30)), RATES, closed("2026-11"))
+    credit = grant_credit(rebate(granted_on=date(2026, 11, 30), charge_period="2026-11"), RATES, closed("2026-11"))
     assert credit.billed == BilledIn(charge_period="2026-11", billing_period="2026-12", correction=True)

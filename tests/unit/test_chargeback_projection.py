@@ -22,13 +22,13 @@ from events.billing import (
 from events.catalogue import decode_invoice_event
 from events.invoicing import (
     BillingCalendar,
+    CreditDue,
     InvoiceContext,
-    RebateCredit,
     decide_invoice,
     decide_period,
     evolve_calendar,
     fold_invoice,
-    grant_rebate_credit,
+    grant_credit,
 )
 from events.ledger import RecordedEvent
 from events.rates import TaxStatus, bundled_rate_book
@@ -105,8 +105,8 @@ class Books:
         [recorded] = self.record("billing_period", "billing-periods", [event])
         return recorded
 
-    def credit(self, rebate: RebateCredit) -> RecordedEvent:
-        credit = grant_rebate_credit(rebate, RATES, self.calendar)
+    def credit(self, rebate: CreditDue) -> RecordedEvent:
+        credit = grant_credit(rebate, RATES, self.calendar)
         [recorded] = self.record("credit", f"credit-{rebate.credit_id}", [credit])
         return recorded
 
@@ -530,10 +530,12 @@ def test_given_a_late_delivery_rebate_when_credited_then_the_statement_has_negat
     # Given a rebate of 123.45 for ESDC on an Ontario order, justified by the rebate event 42
     books = Books()
     recorded = books.credit(
-        RebateCredit(
+        CreditDue(
             credit_id="CR-0001",
+            kind="late_delivery_rebate",
             client_org="ESDC",
             tax_status="federal",
+            reference="ORD-2026-000123",
             order_id="ORD-2026-000123",
             contract_id="NMSO-2026-042",
             supplier="Northern Micro",
@@ -541,8 +543,9 @@ def test_given_a_late_delivery_rebate_when_credited_then_the_statement_has_negat
             amount=D("123.45"),
             reason="delivered 12 working days late",
             granted_on=date(2026, 11, 20),
+            charge_period="2026-11",
             fee_rate=FEE_RATE,
-            rebate_event_id=UUID(int=42),
+            based_on=(UUID(int=42),),
         )
     )
     # When

@@ -133,8 +133,8 @@ def _demo(app: Orderledger, args: argparse.Namespace) -> int:
     if args.if_empty and app.ledger.head() > 0:
         print(f"demo: the ledger already holds {app.ledger.head()} events; nothing loaded")
         return 0
-    today = datetime.now(UTC).astimezone(ZoneInfo("America/Toronto")).date()
-    orders = load_demo(app.desk, today)
+    now = app.clock()
+    orders = load_demo(app.desk, now.astimezone(ZoneInfo("America/Toronto")).date(), now=now)
     if app.runner:
         app.runner.catch_up()
     print(f"demo: {len(orders)} orders loaded, ledger head at position {app.ledger.head()}")

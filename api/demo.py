@@ -9,6 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from api.demo_chargeback import load_chargeback, register_organisations
+from api.demo_services import load_services
 from events.command_handling import CommandContext, Desk
 from events.contracts import CheckRenewals, InventoryItem, RecordConsumption, RegisterContract, RenewalOption
 from events.errors import CommandRejected
@@ -104,8 +105,11 @@ PLAN = [
 ]
 
 
-def load_demo(desk: Desk, today: date, seed: int = 20261123) -> list[str]:
-    """Register the demo contracts, place and advance the demo orders as of `today`; returns the order numbers."""
+def load_demo(desk: Desk, today: date, seed: int = 20261123, now: datetime | None = None) -> list[str]:
+    """Register the demo contracts, place and advance the demo orders as of `today`; returns the order numbers.
+
+    `now` (default: 00:30 of `today`) is when the demo's open incident is 40 minutes old.
+    """
     rnd = random.Random(seed)
     ids = _Ids(seed)
     # Event ids from the seed too: the demo's statements (whose line ids name events) are the same
@@ -207,6 +211,7 @@ def load_demo(desk: Desk, today: date, seed: int = 20261123) -> list[str]:
         order_ids.append(order_id)
         _advance(desk, ids, order_id, state, placed_on, today, rnd, lines)
     order_ids += _inventory_orders(desk, ids, today)
+    load_services(desk, lambda at: _context(ids, at), today, now)
     load_chargeback(desk, lambda at: _context(ids, at), today, order_ids)
     return order_ids
 

@@ -41,6 +41,8 @@ def create_worker_app(settings: Settings) -> faust.App:
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         processing_guarantee="at_least_once",
         store="memory://",
+        # faust keeps a `<id>-data` directory even with memory tables: under the data dir, not the cwd.
+        datadir=str(settings.data_dir / "faust" / settings.worker_group),
         web_enabled=False,
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",

@@ -18,6 +18,7 @@ from api import (
     contracts,
     orders,
     problems,
+    service_pages,
     services,
     statement_pages,
     status_pages,
@@ -66,6 +67,7 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
     app.include_router(services.router)
     app.include_router(status_pages.router)
     app.include_router(contract_pages.router)
+    app.include_router(service_pages.router)
     app.include_router(statement_pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
 

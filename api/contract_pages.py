@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from api.access import App
 from api.commands import business_today
-from api.i18n import pick_language
+from api.i18n import percent_text, pick_language
 from api.status_pages import Lang, _page
 from events.contracts import RENEWAL_NOTICES
 from projections.contract_capacity import CONTRACT_CAPACITY, ContractStatus, next_decision_date
@@ -33,8 +33,7 @@ def percent_formatter(language: str) -> Callable[[Decimal | int], str]:
     """92.5% in English, 92,5 % in French (no-break space)."""
 
     def pct(value: Decimal | int) -> str:
-        text = f"{value:.1f}" if isinstance(value, Decimal) else str(value)
-        return f"{text.replace('.', ',')}\u00a0%" if language == "fr" else f"{text}%"
+        return percent_text(value.quantize(Decimal("0.1")) if isinstance(value, Decimal) else value, language)
 
     return pct
 

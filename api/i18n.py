@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Literal
 
 Language = Literal["en", "fr"]
@@ -495,7 +496,130 @@ WORDS: dict[str, dict[Language, str]] = {
     "cb_other_years": {"en": "Other fiscal years", "fr": "Autres exercices"},
     "cb_previous_year": {"en": "Previous fiscal year: {label}", "fr": "Exercice précédent : {label}"},
     "cb_next_year": {"en": "Next fiscal year: {label}", "fr": "Exercice suivant : {label}"},
+    # the service status page (/status/services), its Atom feed
+    "services_link": {"en": "Service status and availability", "fr": "État et disponibilité des services"},
+    "svc_title": {"en": "Service status", "fr": "État des services"},
+    "svc_intro": {
+        "en": "Each service's state now, its open incidents with their timeline, its daily uptime over the last"
+        " {days} days and its availability per month. Times are Eastern Time.",
+        "fr": "L'état actuel de chaque service, ses incidents en cours et leur chronologie, sa disponibilité"
+        " quotidienne des {days} derniers jours et sa disponibilité par mois. Heures de l'Est.",
+    },
+    "svc_all_operational": {"en": "All services are operational.", "fr": "Tous les services sont fonctionnels."},
+    "svc_some_affected": {
+        "en": "Services not fully operational: {n} of {total}.",
+        "fr": "Services qui ne sont pas entièrement fonctionnels : {n} sur {total}.",
+    },
+    "svc_no_services": {"en": "No service is registered yet.", "fr": "Aucun service n'est encore inscrit."},
+    "svc_state_now": {"en": "State now:", "fr": "État actuel :"},
+    "svc_state_operational": {"en": "Operational", "fr": "Fonctionnel"},
+    "svc_state_degraded": {"en": "Degraded performance", "fr": "Performance dégradée"},
+    "svc_state_partial_outage": {"en": "Partial outage", "fr": "Panne partielle"},
+    "svc_state_major_outage": {"en": "Major outage", "fr": "Panne majeure"},
+    "svc_state_maintenance": {"en": "Maintenance", "fr": "Maintenance"},
+    "svc_open_incidents": {"en": "Open incidents", "fr": "Incidents en cours"},
+    "svc_no_incidents": {"en": "No open incident.", "fr": "Aucun incident en cours."},
+    "svc_priority": {"en": "Priority", "fr": "Priorité"},
+    "svc_impact": {"en": "Impact", "fr": "Incidence"},
+    "svc_incident_status": {"en": "Status", "fr": "Statut"},
+    "svc_started": {"en": "Started", "fr": "Début"},
+    "svc_is_open": {"en": "Open", "fr": "Ouvert"},
+    "svc_is_restored": {"en": "Service restored", "fr": "Service rétabli"},
+    "svc_is_closed": {"en": "Closed", "fr": "Fermé"},
+    "svc_timeline_caption": {"en": "Timeline of incident {incident}", "fr": "Chronologie de l'incident {incident}"},
+    "svc_when": {"en": "When (Eastern Time)", "fr": "Quand (heure de l'Est)"},
+    "svc_what": {"en": "What happened", "fr": "Événement"},
+    "svc_note": {"en": "Note", "fr": "Remarque"},
+    "svc_ev_IncidentOpened": {"en": "Incident opened", "fr": "Incident ouvert"},
+    "svc_ev_IncidentUpdated": {"en": "Update", "fr": "Mise à jour"},
+    "svc_ev_ServiceRestored": {"en": "Service restored", "fr": "Service rétabli"},
+    "svc_ev_IncidentClosed": {"en": "Incident closed", "fr": "Incident fermé"},
+    "svc_ev_IncidentRecurred": {"en": "Incident recurred", "fr": "Incident reproduit"},
+    "svc_ev_OutageExclusionApproved": {"en": "Outage exclusion approved", "fr": "Exclusion de la panne approuvée"},
+    "svc_rs_security_mitigation": {"en": "Security mitigation", "fr": "Mesure d'atténuation de sécurité"},
+    "svc_rs_other_service_failure": {"en": "Failure of another service", "fr": "Défaillance d'un autre service"},
+    "svc_rs_planned_downtime": {"en": "Planned downtime", "fr": "Interruption planifiée"},
+    "svc_rs_client_service_failure": {
+        "en": "Failure of a client's service",
+        "fr": "Défaillance d'un service du client",
+    },
+    "svc_rs_ticket_suspended": {"en": "Ticket suspended", "fr": "Billet suspendu"},
+    "svc_rs_insufficient_client_capacity": {
+        "en": "Insufficient client capacity",
+        "fr": "Capacité insuffisante du client",
+    },
+    "svc_uptime_heading": {
+        "en": "Daily uptime, last {days} days",
+        "fr": "Disponibilité quotidienne, {days} derniers jours",
+    },
+    "svc_uptime_label": {
+        "en": "Daily uptime of {name} from {first} to {last}: {down} of {days} days with an outage.",
+        "fr": "Disponibilité quotidienne de {name} du {first} au {last} : {down} jours sur {days} avec une panne.",
+    },
+    "svc_bar_title": {
+        "en": "{day}: {pct} uptime, {minutes} minutes of outage",
+        "fr": "{day} : disponibilité de {pct}, {minutes} minutes de panne",
+    },
+    "svc_bar_title_no_data": {
+        "en": "{day}: no data (before the service was registered)",
+        "fr": "{day} : aucune donnée (avant l'inscription du service)",
+    },
+    "svc_legend": {"en": "What the colours of the bars mean", "fr": "Ce que signifient les couleurs des barres"},
+    "svc_bar_operational": {"en": "No outage", "fr": "Aucune panne"},
+    "svc_bar_degraded": {"en": "Outage under 60 minutes", "fr": "Panne de moins de 60 minutes"},
+    "svc_bar_major_outage": {"en": "Outage of 60 minutes or more", "fr": "Panne de 60 minutes ou plus"},
+    "svc_bar_no_data": {"en": "No data (not registered yet)", "fr": "Aucune donnée (pas encore inscrit)"},
+    "svc_today": {"en": "Today", "fr": "Aujourd'hui"},
+    "svc_outage_days": {"en": "Days with an outage: {n}", "fr": "Jours avec une panne : {n}"},
+    "svc_no_outage_days": {"en": "No outage in the last {days} days.", "fr": "Aucune panne depuis {days} jours."},
+    "svc_monthly_heading": {"en": "Monthly availability", "fr": "Disponibilité mensuelle"},
+    "svc_monthly_caption": {
+        "en": "Availability of {name} per month (Eastern Time), most recent first",
+        "fr": "Disponibilité de {name} par mois (heure de l'Est), le plus récent d'abord",
+    },
+    "svc_month": {"en": "Month", "fr": "Mois"},
+    "svc_availability": {"en": "Availability", "fr": "Disponibilité"},
+    "svc_target": {"en": "Target", "fr": "Cible"},
+    "svc_result": {"en": "Result", "fr": "Résultat"},
+    "svc_met": {"en": "Met", "fr": "Atteinte"},
+    "svc_missed": {"en": "Missed", "fr": "Non atteinte"},
+    "svc_so_far": {"en": "so far", "fr": "jusqu'ici"},
+    "svc_in_progress": {"en": "in progress", "fr": "en cours"},
+    "svc_outage_minutes": {"en": "Outage minutes", "fr": "Minutes de panne"},
+    "svc_excluded_minutes": {"en": "Excluded minutes", "fr": "Minutes exclues"},
+    "svc_months_note": {
+        "en": "Availability is cut (not rounded) to 3 decimals. Excluded minutes are outages the client approved"
+        " excluding; downtime inside an approved maintenance window is not counted.",
+        "fr": "La disponibilité est tronquée (non arrondie) à 3 décimales. Les minutes exclues sont des pannes dont"
+        " le client a approuvé l'exclusion; une interruption pendant une fenêtre de maintenance approuvée"
+        " n'est pas comptée.",
+    },
+    "svc_feed_link": {"en": "Incident feed (Atom)", "fr": "Fil des incidents (Atom)"},
+    "svc_json_link": {"en": "Summary in JSON", "fr": "Sommaire en JSON"},
+    "svc_back": {"en": "Back to the status pages", "fr": "Retour aux pages d'état"},
+    "svc_feed_title": {"en": "Service incidents", "fr": "Incidents des services"},
+    "svc_feed_entry": {
+        "en": "{service}: incident {incident} ({priority}, {status}) — {title}",
+        "fr": "{service} : incident {incident} ({priority}, {status}) — {title}",
+    },
+    "svc_et": {"en": "ET", "fr": "HE"},
 }
+
+
+MINUS = "\u2212"  # a real minus sign, not a hyphen
+THIN_SPACE = "\u202f"  # narrow no-break space: the French thousands separator
+
+
+def number_text(value: Decimal | str | int, language: str) -> str:
+    """A number as given (never rounded here): 1,234.5 in English; 1 234,5 in French (narrow no-break space)."""
+    text = format(Decimal(value), ",f")
+    return text.replace(",", THIN_SPACE).replace(".", ",") if language == "fr" else text
+
+
+def percent_text(value: Decimal | str | int, language: str) -> str:
+    """99.953% in English; 99,953 % in French (no-break space before the sign)."""
+    number = number_text(value, language)
+    return f"{number}\u00a0%" if language == "fr" else f"{number}%"
 
 
 def translator(language: Language):  # type: ignore[no-untyped-def]

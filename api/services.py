@@ -255,7 +255,10 @@ def open_incident(
 @router.get("/v1/incidents/{incident_id}", summary="An incident: its outage, exclusions and timeline")
 def get_incident(incident_id: IncidentPath, app: App, caller: Caller) -> dict[str, Any]:
     row: IncidentView | None = app.projections.get(INCIDENTS, incident_id)
-    if row is None or (caller.client_org and caller.client_org not in row.incident.organisations):
+    # A client sees the incidents of the services its organisation uses, as in their availability's exceptions.
+    served = app.projections.get(SERVICE_STATUS, row.incident.service_id) if row else None
+    organisations = served.registered.organisations if served and served.registered else ()
+    if row is None or (caller.client_org and caller.client_org not in organisations):
         raise Problem(404, "incident_not_found", f"there is no incident {incident_id}")
     return incident_view(row)
 

@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.access import KEY_COOKIE, App
 from api.chargeback import fiscal_year_view, line_events, statement_view
 from api.commands import business_today
-from api.i18n import WORDS, Language, pick_language, translator
+from api.i18n import MINUS, THIN_SPACE, WORDS, Language, percent_text, pick_language, translator
 from api.problems import Problem
 from api.status_pages import templates
 from processors.access_keys import Principal
@@ -36,8 +36,6 @@ ORG = re.compile(r"^[A-Z][A-Z0-9-]{0,15}$")
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 YEAR = re.compile(r"^(20\d\d|2100)$")
 TOTALS = (*CATEGORIES, "total")
-MINUS = "\u2212"  # a real minus sign, not a hyphen
-THIN_SPACE = "\u202f"  # narrow no-break space: the French thousands separator
 # The cookie goes to the pages, and to the JSON/CSV reads under /v1/chargeback for the download links
 # (the API accepts it on GET only); the browser sends it nowhere else.
 COOKIE_PATHS = ("/chargeback", "/v1/chargeback")
@@ -106,8 +104,7 @@ def money_formatter(language: str) -> Callable[[Decimal | str], str]:
 
 
 def _percent(rate: Decimal | str, language: str) -> str:
-    text = format((Decimal(rate) * 100).normalize(), "f")
-    return f"{text.replace('.', ',')}\u00a0%" if language == "fr" else f"{text}%"
+    return percent_text((Decimal(rate) * 100).normalize(), language)
 
 
 def month_name(period: str, language: Language) -> str:

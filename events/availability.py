@@ -49,6 +49,11 @@ def months_between(start: datetime, end: datetime) -> tuple[str, ...]:
     return tuple(months)
 
 
+def elapsed(start: datetime, end: datetime) -> timedelta:
+    """Real time between two moments (in UTC: the same zone on both sides would subtract wall-clock times)."""
+    return _utc(end) - _utc(start)
+
+
 def minutes_in(span: Span) -> int:
     return _micros([span]) // _MICROS_PER_MINUTE
 

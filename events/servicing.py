@@ -8,7 +8,16 @@ from typing import Any
 
 from pydantic import Field
 
-from events.availability import as_minutes, credit_pct, incident_duration, measure, month_of, month_span, months_between
+from events.availability import (
+    as_minutes,
+    credit_pct,
+    elapsed,
+    incident_duration,
+    measure,
+    month_of,
+    month_span,
+    months_between,
+)
 from events.errors import CommandRejected
 from events.model import Fact
 from events.money import cents
@@ -137,7 +146,7 @@ def decide_service(command: ScheduleMaintenance | ReportDeskCalls, service: Serv
         case ScheduleMaintenance():
             if command.ends_at <= command.starts_at:
                 raise CommandRejected("window_inverted", "a maintenance window must end after it starts")
-            if command.ends_at - command.starts_at > MAX_WINDOW:
+            if elapsed(command.starts_at, command.ends_at) > MAX_WINDOW:
                 raise CommandRejected("window_too_long", "a maintenance window lasts at most 7 days")
             if any(w.window_id == command.window_id for w in service.windows):
                 raise CommandRejected("window_exists", f"window {command.window_id} is already scheduled", 409)
@@ -177,7 +186,10 @@ def assess_month(
         raise CommandRejected("month_not_over", f"{command.month} is not over yet: assess it from the 1st of the next")
     if command.month in service.assessed:
         raise CommandRejected("month_assessed", f"{command.month} was already assessed", 409)
-    touching = [i for i in incidents if command.month in i.months]
+    # An incident still open reaches past the months its events named: it touches every month since it began.
+    touching = [
+        i for i in incidents if command.month in i.months or (i.status == "open" and i.outages[-1].started_at < end)
+    ]
     still_open = sorted(i.incident_id for i in touching if i.status != "closed")
     if still_open:
         raise CommandRejected(
@@ -232,7 +244,8 @@ def open_incident(
     if not times:
         raise CommandRejected("outage_start_missing", "give detected_at or reported_at: the outage starts at the first")
     started = min(times)
-    _not_ahead(started, now, "the outage start")
+    for moment in times:
+        _not_ahead(moment, now, "the detection or report time")
     served = set(service.registered.organisations)
     outside = sorted(set(command.organisations) - served)
     if outside:
@@ -267,7 +280,7 @@ def reopens(incident: IncidentRecord, recurred_at: datetime) -> bool:
         )
     if recurred_at < incident.closed_at:
         raise CommandRejected("recurred_before_close", "the recurrence is earlier than the incident's closing")
-    return recurred_at - incident.closed_at <= timedelta(hours=RECURRENCE_WINDOW_HOURS)
+    return elapsed(incident.closed_at, recurred_at) <= timedelta(hours=RECURRENCE_WINDOW_HOURS)
 
 
 def decide_incident(command: IncidentCommand, incident: IncidentRecord | None, now: datetime) -> list[IncidentEvent]:

@@ -36,13 +36,15 @@ def create_worker_app(settings: Settings) -> faust.App:
     ensure_topics(
         settings.kafka_bootstrap, settings.topic_prefix, settings.topic_partitions, settings.topic_replication
     )
+    datadir = settings.data_dir / "faust" / settings.worker_group
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.worker_group,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         processing_guarantee="at_least_once",
         store="memory://",
         # faust keeps a `<id>-data` directory even with memory tables: under the data dir, not the cwd.
-        datadir=str(settings.data_dir / "faust" / settings.worker_group),
+        datadir=str(datadir),
         web_enabled=False,
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",

@@ -87,7 +87,7 @@ def _index(row: IncidentView) -> dict[str, Any]:
         "service_id": row.incident.service_id,
         "status": row.incident.status,
         "opened_at": row.opened_at.astimezone(UTC).isoformat(),  # UTC: sorts as text
-        "updated_position": row.position,
+        "updated_at": row.updated_at.astimezone(UTC).isoformat(),
     }
 
 
@@ -97,6 +97,11 @@ INCIDENTS = Projection(
     row_model=IncidentView,
     keys=keys,
     project=project,
-    columns={"service_id": "TEXT", "status": "TEXT", "opened_at": "TEXT", "updated_position": "INTEGER"},
+    columns={
+        "service_id": "TEXT",
+        "status": "TEXT",
+        "opened_at": "TEXT",
+        "updated_at": "TEXT",
+    },
     index=_index,
 )

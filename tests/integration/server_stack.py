@@ -27,6 +27,7 @@ class ServerStack:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("ORDERLEDGER_")},
             "PYTHONUNBUFFERED": "1",
+            "ORDERLEDGER_DATA_DIR": str(logs / "var"),  # the worker's faust directory: not the checkout
             "ORDERLEDGER_DATABASE_URL": database.app_url,
             "ORDERLEDGER_ADMIN_DATABASE_URL": database.admin_url,
             "ORDERLEDGER_KAFKA_BOOTSTRAP": bootstrap,

@@ -162,7 +162,17 @@ def test_given_the_demo_data_when_projected_through_kafka_and_faust_then_it_equa
     stack.start_worker()
     try:
         expected = {p.name: embedded.projections.dump(p) for p in PROJECTIONS.values()}
-        wait_until(lambda: worker_dumps(stack) == expected, 120, "the worker to project the demo data", every=0.5)
+        try:
+            wait_until(lambda: worker_dumps(stack) == expected, 120, "the worker to project the demo data", every=0.5)
+        except AssertionError:
+            got = worker_dumps(stack)
+            differing = {
+                name: sorted({k for k, _ in set(rows) ^ set(got.get(name, []))})[:5] for name, rows in expected.items()
+            }
+            raise AssertionError(
+                f"rows differ (projection: keys): { {n: k for n, k in differing.items() if k} }\n"
+                f"worker log:\n{stack.log('worker')[-3000:]}"
+            ) from None
         # Then: identical rows for every projection, and `rebuild` reproduces them in both modes
         rebuilt = stack.cli("rebuild")
         assert rebuilt.returncode == 0, rebuilt.stderr

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import Field, StringConstraints
 
 from api.access import App, Caller, require
-from api.commands import Accepted, IdempotencyKey, accepted, business_today, command_context, settle
+from api.commands import Accepted, IdempotencyKey, accepted, business_today, command_context, settle_all
 from api.problems import Problem
 from events.billing import (
     AssignInvoiceLine,
@@ -31,7 +31,6 @@ from events.model import Fact
 from events.money import Currency
 from events.orders import OrgCode, ShortText, Text
 from events.rates import TaxStatus
-from projections.chargeback import CHARGEBACK
 from projections.reconciliation import RECONCILIATION, InvoiceReconciliation, exceptions
 
 router = APIRouter(tags=["billing"])
@@ -87,13 +86,7 @@ def invoice_view(row: InvoiceReconciliation) -> dict[str, Any]:
 
 
 def _invoice_answer(app: App, response: Response, invoice: str, result: CommandResult) -> dict[str, Any]:
-    settle(app, response, RECONCILIATION, invoice, result)
-    if result.last_position and not result.replayed:
-        # Read-your-writes for the statements the invoice touched, too.
-        count = result.last_position - result.first_position + 1
-        for event in app.ledger.read_all(result.first_position - 1, count):
-            for key in CHARGEBACK.keys(event):
-                app.wait_for(CHARGEBACK, key, event.position, timeout=2.0)
+    settle_all(app, response, result)  # the reconciliation and every statement the invoice touched
     row = app.projections.get(RECONCILIATION, invoice)
     return accepted(result).model_dump() | {"invoice": invoice_view(row) if row else None}
 

@@ -96,7 +96,9 @@ def _start_relay(settings: Any) -> Any:
     ensure_topics(
         settings.kafka_bootstrap, settings.topic_prefix, settings.topic_partitions, settings.topic_replication
     )
-    relay = Relay(settings.database_url, settings.kafka_bootstrap, settings.topic_prefix)
+    relay = Relay(
+        settings.database_url, settings.kafka_bootstrap, settings.topic_prefix, public_url=settings.public_url
+    )
     threading.Thread(target=relay.run, name="relay", daemon=True).start()
     return relay
 

@@ -14,6 +14,7 @@ from events.billing import (
     InvoiceEvent,
     PeriodEvent,
 )
+from events.cloud_events import cloud_type
 from events.contracts import CONTRACT_EVENT_TYPES, ContractEvent
 from events.ledger import RecordedEvent
 from events.model import Fact
@@ -33,6 +34,16 @@ STREAM_TYPES: dict[str, tuple[type[Fact], ...]] = {
 }
 EVENT_TYPES: dict[str, type[Fact]] = {
     model.model_fields["type"].default: model for models in STREAM_TYPES.values() for model in models
+}
+# CloudEvents type -> (event type, schema version, stream type): how a consumer maps a record back.
+CLOUD_TYPES: dict[str, tuple[str, int, str]] = {
+    cloud_type(model.model_fields["type"].default, kind, model.model_fields["schema_version"].default): (
+        model.model_fields["type"].default,
+        model.model_fields["schema_version"].default,
+        kind,
+    )
+    for kind, models in STREAM_TYPES.items()
+    for model in models
 }
 _order_event = TypeAdapter(OrderEvent)
 _contract_event = TypeAdapter(ContractEvent)

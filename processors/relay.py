@@ -8,7 +8,6 @@ is active at a time: it holds a PostgreSQL session advisory lock; a second one w
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -20,6 +19,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from events.catalogue import STREAM_TYPES
+from events.cloud_events import data_bytes, kafka_headers
 from events.ledger import LedgerUnavailable, RecordedEvent
 from events.ledger.postgres import PostgresLedger
 
@@ -29,16 +29,12 @@ RELAY_NAME = "kafka"
 
 
 def topic_for(prefix: str, stream_type: str) -> str:
-    """One topic per stream family and version of its envelope, e.g. orderledger.orders.v1."""
+    """One topic per stream family, e.g. orderledger.orders.v1; records are binary-mode CloudEvents."""
     return f"{prefix}.{stream_type}s.v1"
 
 
 def dead_letter_topic(prefix: str) -> str:
     return f"{prefix}.deadletter.v1"
-
-
-def event_message(event: RecordedEvent) -> bytes:
-    return json.dumps(event.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
 
 
 def ensure_topics(bootstrap: str, prefix: str, partitions: int, replication: int) -> None:
@@ -68,11 +64,13 @@ class Relay:
         prefix: str,
         batch: int = 2000,
         before_mark: Callable[[int], None] | None = None,
+        public_url: str = "http://127.0.0.1:8000",
     ) -> None:
         self.database_url = database_url
         self.bootstrap = bootstrap
         self.prefix = prefix
         self.batch = batch
+        self.public_url = public_url
         self.ledger = PostgresLedger(database_url)
         # Fault injection for tests: called with the position about to be marked.
         self.before_mark = before_mark
@@ -158,7 +156,8 @@ class Relay:
                     self._producer.produce(
                         topic_for(self.prefix, event.stream_type),
                         key=event.stream_id.encode(),
-                        value=event_message(event),
+                        value=data_bytes(event),
+                        headers=kafka_headers(event, self.public_url),
                         on_delivery=report,
                     )
                     break

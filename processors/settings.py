@@ -35,6 +35,11 @@ class Settings(BaseModel):
     run_relay: bool = Field(default=True, description="serve also runs the outbox relay (one is active at a time)")
     topic_partitions: int = Field(default=6, ge=1, le=1000)
     topic_replication: int = Field(default=1, ge=1, le=10)
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
+        description="where integrators reach the API: the base of CloudEvents `dataschema` and links",
+    )
 
     @property
     def app_role(self) -> str | None:

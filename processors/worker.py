@@ -15,7 +15,8 @@ from typing import Any
 
 import faust
 
-from events.catalogue import STREAM_TYPES
+from events.catalogue import CLOUD_TYPES, STREAM_TYPES
+from events.cloud_events import header_map, recorded_from_kafka
 from events.ledger import RecordedEvent
 from processors.projection_store import ProjectionStore
 from processors.relay import dead_letter_topic, ensure_topics, topic_for
@@ -75,6 +76,8 @@ def create_worker_app(settings: Settings) -> faust.App:
             key=event.key,
             value=event.value,
             headers={
+                # the CloudEvents attributes, so the parked record can be replayed as it was
+                **{name: value.encode() for name, value in header_map(message.headers).items()},
                 "reason": reason.encode()[:2000],
                 "source-topic": message.topic.encode(),
                 "source-partition": str(message.partition).encode(),
@@ -114,7 +117,8 @@ def create_worker_app(settings: Settings) -> faust.App:
                 undecodable: list[int] = []
                 for event in events:
                     try:
-                        decoded.append((event.message.offset, RecordedEvent.model_validate_json(event.value)))
+                        recorded = recorded_from_kafka(event.message.headers, event.value, CLOUD_TYPES)
+                        decoded.append((event.message.offset, recorded))
                     except Exception as exc:
                         await dead_letter(event, f"undecodable: {type(exc).__name__}: {str(exc)[:500]}")
                         undecodable.append(event.message.offset)

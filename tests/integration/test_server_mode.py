@@ -201,21 +201,72 @@ def test_given_published_orders_when_kcat_reads_the_topic_then_an_orders_events_
         )
     topic = topic_for(stack.prefix, "order")
 
-    def read() -> list[dict]:
+    def read() -> list[tuple[dict[str, str], dict]]:
+        # kcat prints the CloudEvents headers as name=value pairs; the value is the event data alone.
         out = subprocess.run(
-            ["kcat", "-b", stack.bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%k\t%s\n"],
+            ["kcat", "-b", stack.bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%k\t%h\t%s\n"],
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
         )
-        lines = [line.split("\t", 1) for line in out.stdout.splitlines() if "\t" in line]
-        return [json.loads(value) for key, value in lines if key == order_id]
+        lines = [line.split("\t", 2) for line in out.stdout.splitlines() if line.count("\t") >= 2]
+        return [
+            (dict(pair.split("=", 1) for pair in headers.split(",")), json.loads(value))
+            for key, headers, value in lines
+            if key == order_id
+        ]
 
     wait_until(lambda: len(read()) >= 3, 60, "kcat to see the order's 3 events", every=1)
-    events = read()
-    assert [e["type"] for e in events] == ["OrderPlaced", "CallUpAwarded", "DeliveryRecorded"]
-    assert [e["stream_version"] for e in events] == [1, 2, 3]
+    records = read()
+    assert [h["ce_type"] for h, _ in records] == [
+        "ca.orderledger.order.placed.v1",
+        "ca.orderledger.order.call_up_awarded.v1",
+        "ca.orderledger.order.delivery_recorded.v1",
+    ]
+    assert [h["ce_sequence"] for h, _ in records] == ["0000000001", "0000000002", "0000000003"]
+    assert {h["ce_subject"] for h, _ in records} == {h["ce_partitionkey"] for h, _ in records} == {order_id}
+    assert all(h["content-type"] == "application/json" and h["ce_specversion"] == "1.0" for h, _ in records)
+    assert records[0][1]["order_id"] == order_id and "type" in records[0][1]
+
+
+def test_given_published_events_when_read_with_the_cloudevents_sdk_then_they_are_the_ledgers_events(server_stack):
+    from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
+    from cloudevents.core.formats.json import JSONFormat
+
+    stack = server_stack
+    stack.start_api()
+    with httpx.Client(base_url=stack.url, headers=stack.broker_headers, timeout=10) as http:
+        order_id = http.post("/v1/orders", json=order_body()).json()["order_id"]
+        http.post(f"/v1/orders/{order_id}/award", json={"contract_number": "CU-7", "awarded_on": days_ago(0)})
+    consumer = Consumer(
+        {"bootstrap.servers": stack.bootstrap, "group.id": f"{stack.prefix}-sdk", "auto.offset.reset": "earliest"}
+    )
+    consumer.subscribe([topic_for(stack.prefix, "order")])
+    received = []
+    deadline = time.monotonic() + 60
+    while len(received) < 2 and time.monotonic() < deadline:
+        message = consumer.poll(1)
+        if message is None or message.error() or message.key() != order_id.encode():
+            continue
+        # The SDK's KafkaMessage wants a dict of headers; confluent-kafka gives a list of pairs.
+        kafka = KafkaMessage(headers=dict(message.headers() or []), key=message.key(), value=message.value())
+        received.append(from_binary(kafka, JSONFormat()))
+    consumer.close()
+    ledger = PostgresLedger(stack.database.app_url)
+    recorded = ledger.read_stream(order_id)
+    ledger.close()
+    assert [e.get_id() for e in received] == [str(r.event_id) for r in recorded]
+    assert [e.get_type() for e in received] == [
+        "ca.orderledger.order.placed.v1",
+        "ca.orderledger.order.call_up_awarded.v1",
+    ]
+    assert [e.get_data() for e in received] == [r.data for r in recorded]
+    assert [e.get_subject() for e in received] == [order_id, order_id]
+    assert [e.get_time() for e in received] == [r.occurred_at for r in recorded]
+    assert [e.get_extension("sequence") for e in received] == ["0000000001", "0000000002"]
+    assert [e.get_extension("partitionkey") for e in received] == [order_id, order_id]
+    assert received[0].get_dataschema().endswith("/v1/schemas/ca.orderledger.order.placed.v1.json")
 
 
 def test_given_an_append_held_open_when_others_wait_then_neither_relay_nor_worker_skips_it(server_stack, tmp_path):

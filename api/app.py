@@ -16,12 +16,14 @@ from api import (
     chargeback,
     contract_pages,
     contracts,
+    event_feed,
     orders,
     problems,
     service_pages,
     services,
     statement_pages,
     status_pages,
+    subscriptions,
 )
 from api.limits import BodyLimit
 from processors.wiring import Orderledger
@@ -46,7 +48,10 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if start_runner and ledger_app.runner:
             ledger_app.runner.start()
+        if start_runner and ledger_app.settings.run_webhooks:
+            ledger_app.dispatcher.start()
         yield
+        ledger_app.dispatcher.stop()
         if ledger_app.runner:
             ledger_app.runner.stop()
 
@@ -65,6 +70,8 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
     app.include_router(billing.router)
     app.include_router(chargeback.router)
     app.include_router(services.router)
+    app.include_router(event_feed.router)
+    app.include_router(subscriptions.router)
     app.include_router(status_pages.router)
     app.include_router(contract_pages.router)
     app.include_router(service_pages.router)

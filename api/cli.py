@@ -33,11 +33,18 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("verify", help="walk the hash chain; name the first bad position")
     clock = sub.add_parser("contract-clock", help="record renewal notices and expiries due as of a date (run daily)")
     clock.add_argument("--today", help="YYYY-MM-DD (default: today, Eastern Time)")
+    webhooks = sub.add_parser("webhooks", help="run only the webhook dispatcher (serve also runs one)")
+    webhooks.add_argument("--once", action="store_true", help="deliver what is due, then exit")
     keys = sub.add_parser("keys", help="API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="create a key; it is printed once")
     create.add_argument("--role", required=True, help="broker | integrator | client:<ORG>")
     create.add_argument("--label", default="")
+    create.add_argument(
+        "--event-types",
+        help="integrator: comma list of CloudEvents types, `ca.orderledger.<family>.*` or `*` (default: none)",
+    )
+    create.add_argument("--organisations", help="integrator: comma list of organisation codes or `*` (default: none)")
     keys_sub.add_parser("list", help="list keys (never their secrets)")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
@@ -108,6 +115,13 @@ def _relay(app: Orderledger, args: argparse.Namespace) -> int:
     if relay is None:
         print("orderledger: the relay needs --database-url and --kafka-bootstrap", file=sys.stderr)
         return 2
+    _until_signalled()
+    relay.stop()
+    return 0
+
+
+def _until_signalled() -> None:
+    """Block until SIGTERM or SIGINT."""
     import signal
     import threading
 
@@ -115,8 +129,6 @@ def _relay(app: Orderledger, args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopped.set())
     stopped.wait()
-    relay.stop()
-    return 0
 
 
 def _worker(app: Orderledger, args: argparse.Namespace) -> int:
@@ -165,13 +177,31 @@ def _verify(app: Orderledger, args: argparse.Namespace) -> int:
     return 1
 
 
+def _webhooks(app: Orderledger, args: argparse.Namespace) -> int:
+    if args.once:
+        app.dispatcher.run_until_idle(timeout=600)
+        return 0
+    app.dispatcher.start()
+    _until_signalled()
+    app.dispatcher.stop()
+    return 0
+
+
 def _keys(app: Orderledger, args: argparse.Namespace) -> int:
+    from events.audience import EventGrant, type_patterns
+    from events.catalogue import CLOUD_TYPES
     from processors.access_keys import InvalidRole
 
     if args.keys_command == "create":
         try:
-            key = app.keys.create(args.role, args.label)
-        except InvalidRole as exc:
+            grant = None
+            if args.event_types is not None or args.organisations is not None:
+                grant = EventGrant(
+                    type_patterns((args.event_types or "").split(","), CLOUD_TYPES),
+                    frozenset(o.strip() for o in (args.organisations or "").split(",") if o.strip()),
+                )
+            key = app.keys.create(args.role, args.label, grant)
+        except (InvalidRole, ValueError) as exc:
             print(f"orderledger: {exc}", file=sys.stderr)
             return 2
         print(key)
@@ -213,6 +243,7 @@ _COMMANDS = {
     "rebuild": _rebuild,
     "verify": _verify,
     "keys": _keys,
+    "webhooks": _webhooks,
 }
 
 if __name__ == "__main__":

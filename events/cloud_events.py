@@ -70,6 +70,14 @@ def attributes(event: RecordedEvent, base_url: str) -> dict[str, str]:
     return found
 
 
+def structured(event: RecordedEvent, base_url: str) -> dict[str, Any]:
+    """The event in CloudEvents JSON format (structured mode): its attributes and `data`.
+
+    What the HTTP feed, the Server-Sent Events stream and webhook deliveries carry.
+    """
+    return {**attributes(event, base_url), "data": event.data}
+
+
 def data_bytes(event: RecordedEvent) -> bytes:
     return json.dumps(event.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 

@@ -8,7 +8,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from events.audience import EVERYTHING, NOTHING, EventGrant
 from processors.sql import SqlDatabase
 
 ROLE = re.compile(r"^(broker|integrator|client:[A-Z][A-Z0-9-]{1,15})$")
@@ -19,6 +21,12 @@ class Principal:
     key_id: str
     role: str
     label: str
+    granted: EventGrant = NOTHING  # an integrator's event types and organisations (feed, stream, webhooks)
+
+    @property
+    def events(self) -> EventGrant:
+        """What this key may see of the event feed: a broker everything, an integrator its grant."""
+        return EVERYTHING if self.is_broker else self.granted if self.role == "integrator" else NOTHING
 
     @property
     def is_broker(self) -> bool:
@@ -45,15 +53,20 @@ class KeyStore:
         db.script(
             f"""CREATE TABLE IF NOT EXISTS {self._table} (
                 key_id TEXT PRIMARY KEY, secret_sha256 TEXT NOT NULL, role TEXT NOT NULL, label TEXT NOT NULL,
-                created_at TEXT NOT NULL, revoked_at TEXT);"""
+                created_at TEXT NOT NULL, revoked_at TEXT);
+            CREATE TABLE IF NOT EXISTS {self._table}_grants (
+                key_id TEXT PRIMARY KEY, event_types TEXT NOT NULL, organisations TEXT NOT NULL);"""
         )
 
     def close(self) -> None:
         self.db.close()
 
-    def create(self, role: str, label: str = "") -> str:
+    def create(self, role: str, label: str = "", grant: EventGrant | None = None) -> str:
+        """A new key; `grant` (integrators only): the event types and organisations it may see."""
         if not ROLE.match(role):
             raise InvalidRole(f"role must be broker, integrator or client:<ORG> (got {role!r})")
+        if grant is not None and role != "integrator":
+            raise InvalidRole("only an integrator key is granted event types and organisations")
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         with self.db.transaction() as tx:
@@ -61,6 +74,11 @@ class KeyStore:
                 f"INSERT INTO {self._table} (key_id, secret_sha256, role, label, created_at) VALUES (?, ?, ?, ?, ?)",
                 (key_id, _digest(secret), role, label, datetime.now(UTC).isoformat()),
             )
+            if grant is not None:
+                tx.execute(
+                    f"INSERT INTO {self._table}_grants (key_id, event_types, organisations) VALUES (?, ?, ?)",
+                    (key_id, ",".join(sorted(grant.event_types)), ",".join(sorted(grant.organisations))),
+                )
         return f"olk_{key_id}_{secret}"
 
     def authenticate(self, presented: str) -> Principal | None:
@@ -68,12 +86,22 @@ class KeyStore:
         if len(parts) != 3 or parts[0] != "olk":
             return None
         row = self.db.session().fetchone(
-            f"SELECT secret_sha256, role, label FROM {self._table} WHERE key_id = ? AND revoked_at IS NULL",
+            f"SELECT k.secret_sha256, k.role, k.label, g.event_types, g.organisations FROM {self._table} k"
+            f" LEFT JOIN {self._table}_grants g ON g.key_id = k.key_id WHERE k.key_id = ? AND k.revoked_at IS NULL",
             (parts[1],),
         )
         if row is None or not hmac.compare_digest(row[0], _digest(parts[2])):
             return None
-        return Principal(key_id=parts[1], role=row[1], label=row[2])
+        return _principal(parts[1], row[1:])
+
+    def find(self, key_id: str) -> Principal | None:
+        """The key by id, if not revoked (what a webhook subscription's owner may still see)."""
+        row = self.db.session().fetchone(
+            f"SELECT k.role, k.label, g.event_types, g.organisations FROM {self._table} k"
+            f" LEFT JOIN {self._table}_grants g ON g.key_id = k.key_id WHERE k.key_id = ? AND k.revoked_at IS NULL",
+            (key_id,),
+        )
+        return _principal(key_id, row) if row else None
 
     def revoke(self, key_id: str) -> bool:
         with self.db.transaction() as tx:
@@ -88,6 +116,17 @@ class KeyStore:
             f"SELECT key_id, role, label, created_at, revoked_at FROM {self._table} ORDER BY created_at"
         )
         return [dict(zip(("key_id", "role", "label", "created_at", "revoked_at"), r, strict=True)) for r in rows]
+
+
+def _principal(key_id: str, row: tuple[Any, ...]) -> Principal:
+    """From (role, label, granted event types, granted organisations)."""
+    role, label, types, organisations = row
+    granted = (
+        EventGrant(frozenset(filter(None, types.split(","))), frozenset(filter(None, organisations.split(","))))
+        if types is not None
+        else NOTHING
+    )
+    return Principal(key_id=key_id, role=role, label=label, granted=granted)
 
 
 def _digest(secret: str) -> str:

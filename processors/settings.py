@@ -35,6 +35,13 @@ class Settings(BaseModel):
     run_relay: bool = Field(default=True, description="serve also runs the outbox relay (one is active at a time)")
     topic_partitions: int = Field(default=6, ge=1, le=1000)
     topic_replication: int = Field(default=1, ge=1, le=10)
+    run_webhooks: bool = Field(default=True, description="serve also runs the webhook dispatcher")
+    webhook_allowed_hosts: str = Field(
+        default="",
+        max_length=4000,
+        description="comma list of hosts or CIDRs webhooks may reach although not public (e.g. 10.0.0.0/8)",
+    )
+    webhook_lease_seconds: int = Field(default=30, ge=16, le=3600, description="a claimed delivery's lease")
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         pattern=r"^https?://[^/\s]+(/[^\s]*)?$",

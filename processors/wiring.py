@@ -17,6 +17,8 @@ from processors.embedded import EmbeddedRunner
 from processors.projection_store import ProjectionStore
 from processors.settings import Settings
 from processors.sql import PostgresDatabase, SqliteDatabase
+from processors.webhook_dispatcher import Dispatcher
+from processors.webhook_store import WebhookStore
 from projections import Projection
 from projections.catalogue import PROJECTIONS
 
@@ -31,6 +33,8 @@ class Orderledger:
     keys: KeyStore
     rates: RateBook
     clock: Callable[[], datetime]
+    webhooks: WebhookStore
+    dispatcher: Dispatcher
 
     @property
     def server_mode(self) -> bool:
@@ -66,11 +70,13 @@ class Orderledger:
         return emitted
 
     def close(self) -> None:
+        self.dispatcher.stop()
         if self.runner:
             self.runner.stop()
         self.ledger.close()
         self.projections.close()
         self.keys.close()
+        self.webhooks.close()
 
 
 def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Orderledger:
@@ -85,6 +91,7 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
         ledger = PostgresLedger(settings.database_url, clock=clock)
         store = ProjectionStore(PostgresDatabase(settings.database_url, "readmodels"))
         keys = KeyStore(PostgresDatabase(settings.database_url, "access"))
+        webhooks = WebhookStore(PostgresDatabase(settings.database_url, "access"))
         # With Kafka, faust workers project; without it, the API process tails the ledger itself.
         runner = None if settings.kafka_bootstrap else EmbeddedRunner(ledger, store, list(PROJECTIONS.values()))
     else:
@@ -93,6 +100,7 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
         ledger = SqliteLedger(settings.ledger_path, clock=clock)
         store = ProjectionStore(SqliteDatabase(settings.projections_path))
         keys = KeyStore(SqliteDatabase(settings.ledger_path))
+        webhooks = WebhookStore(SqliteDatabase(settings.ledger_path))
         runner = EmbeddedRunner(ledger, store, list(PROJECTIONS.values()))
     for projection in PROJECTIONS.values():
         store.ensure(projection)
@@ -105,4 +113,13 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
         keys=keys,
         rates=rates,
         clock=clock,
+        webhooks=webhooks,
+        dispatcher=Dispatcher(
+            ledger,
+            webhooks,
+            keys,
+            settings.public_url,
+            settings.webhook_allowed_hosts,
+            lease_ms=settings.webhook_lease_seconds * 1000,
+        ),
     )

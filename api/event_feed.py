@@ -31,7 +31,8 @@ Types = Annotated[
     str | None,
     Query(max_length=4000, description="comma list of CloudEvents types or `ca.orderledger.<family>.*`"),
 ]
-After = Annotated[int, Query(ge=0, le=2**62, description="a ledger position: the events after it")]
+MAX_POSITION = 2**62
+After = Annotated[int, Query(ge=0, le=MAX_POSITION, description="a ledger position: the events after it")]
 
 
 def _grant(caller: Principal) -> EventGrant:
@@ -55,6 +56,9 @@ def wanted_types(types: str | None) -> EventGrant | None:
         patterns = type_patterns(types.split(","), CLOUD_TYPES)
     except ValueError as exc:
         raise Problem(422, "unknown_event_type", str(exc)) from None
+    if not patterns:
+        # An empty filter would match nothing and move a consumer's cursor past every event.
+        raise Problem(422, "empty_type_filter", "`types` names no event type: leave it out to get every type")
     return EventGrant(patterns, frozenset({"*"}))
 
 
@@ -93,7 +97,7 @@ async def stream(
     grant = _grant(caller)
     wanted = wanted_types(types)
     if last_event_id is not None:
-        if not last_event_id.isdigit():
+        if not last_event_id.isdigit() or int(last_event_id) > MAX_POSITION:
             raise Problem(400, "invalid_last_event_id", "Last-Event-ID must be the position of the last event received")
         after = int(last_event_id)
     audience = Audience(app.ledger)

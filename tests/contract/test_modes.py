@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
@@ -128,3 +129,41 @@ def test_given_the_demo_data_then_both_modes_give_identical_statements_exports_a
     # The demo's missed months: the contact centre in September, secure e-mail in October (credits on statements).
     assert sum('"reference":"CCAAS 2026-09"' in text for text in answers["embedded"]) == 3  # CRA, ESDC, SRC
     assert sum('"availability_pct":"99.865","target_pct":"99.900","met":false' in t for t in answers["embedded"]) == 1
+
+
+def test_given_either_mode_when_a_webhook_subscription_is_served_then_the_signed_events_are_the_feeds(mode_app):
+    from standardwebhooks import Webhook
+
+    from events.billing import RegisterOrganisation
+    from events.command_handling import CommandContext
+    from processors.event_feed import Audience, read_page
+    from processors.webhook_signing import new_secret
+    from tests.webhook_receiver import Receiver
+
+    # Given a subscription to every event, in this mode's webhook store
+    receiver = Receiver()
+    try:
+        owner = mode_app.keys.authenticate(mode_app.keys.create("broker"))
+        assert owner is not None
+        secret = new_secret()
+        mode_app.webhooks.create(
+            owner.key_id, receiver.url, frozenset({"*"}), frozenset(), frozenset(), secret, 0, 1_800_000_000_000
+        )
+        mode_app.dispatcher.allowed_hosts = "127.0.0.1"
+        # When two organisations are registered and the dispatcher runs
+        for code in ("ESDC", "CRA"):
+            mode_app.billing.register_organisation(
+                RegisterOrganisation(
+                    code=code, name_en=code, name_fr=code, tax_status="federal", registered_on=date(2026, 11, 2)
+                ),
+                CommandContext(actor="test", now=datetime(2026, 11, 23, tzinfo=UTC), correlation_id=uuid.uuid4()),
+            )
+        mode_app.dispatcher.run_until_idle()
+        # Then each arrives signed and equals what the feed shows (order is per stream: sort by position)
+        verified = [Webhook(secret).verify(r["body"], r["headers"]) for r in receiver.received]
+        payloads = sorted(verified, key=lambda p: int(p["position"]))
+        feed = read_page(mode_app.ledger, Audience(mode_app.ledger), owner.events, None, 0, 100)
+        assert [p["id"] for p in payloads] == [str(e.event_id) for e in feed.events]
+        assert [p["subject"] for p in payloads] == ["organisation-ESDC", "organisation-CRA"]
+    finally:
+        receiver.close()

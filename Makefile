@@ -38,7 +38,8 @@ unit: install
 test: install system-packages lint typecheck
 	bash deploy/kafka/kafka.sh fetch
 	bash deploy/focus/focus-validator.sh install
-	bash deploy/test-services.sh $(BIN)/pytest
+	bash deploy/asyncapi/asyncapi-validate.sh --install
+	TEST_REQUIRE_ASYNCAPI=1 bash deploy/test-services.sh $(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -16,6 +16,7 @@ from api import (
     chargeback,
     contract_pages,
     contracts,
+    event_catalogue,
     event_feed,
     orders,
     problems,
@@ -76,6 +77,7 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
     app.include_router(contract_pages.router)
     app.include_router(service_pages.router)
     app.include_router(statement_pages.router)
+    app.include_router(event_catalogue.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")

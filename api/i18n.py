@@ -603,6 +603,143 @@ WORDS: dict[str, dict[Language, str]] = {
         "fr": "{service} : incident {incident} ({priority}, {status}) — {title}",
     },
     "svc_et": {"en": "ET", "fr": "HE"},
+    "evc_title": {"en": "Event catalogue", "fr": "Catalogue des événements"},
+    "evc_intro": {
+        "en": "The {n} event types the ledger publishes to Kafka, by stream family: one topic per family, each"
+        " event with its JSON Schema and an example of its data.",
+        "fr": "Les {n} types d'événements que le registre publie dans Kafka, par famille de flux : un sujet par"
+        " famille, chaque événement avec son schéma JSON et un exemple de ses données.",
+    },
+    "evc_binary_mode": {
+        "en": "Each record is a CloudEvents 1.0 event in binary mode: the key is the stream id, the value the"
+        " event's data as JSON, the other attributes are ce_* headers (ce_type names the schema, ce_dataschema"
+        " gives its URL).",
+        "fr": "Chaque enregistrement est un événement CloudEvents 1.0 en mode binaire : la clé est l'identifiant"
+        " du flux, la valeur les données de l'événement en JSON, les autres attributs sont des en-têtes ce_*"
+        " (ce_type nomme le schéma, ce_dataschema en donne l'URL).",
+    },
+    "evc_ordering": {
+        "en": "Ordering is guaranteed per stream (the key is the stream id), not across streams.",
+        "fr": "L'ordre est garanti pour chaque flux (la clé est l'identifiant du flux), pas d'un flux à l'autre.",
+    },
+    "evc_delivery": {
+        "en": "Delivery is at least once: an event may arrive twice; de-duplicate by ce_id.",
+        "fr": "La livraison est « au moins une fois » : un événement peut arriver deux fois; dédoublonnez par ce_id.",
+    },
+    "evc_evolution": {
+        "en": "Within a schema version a new optional property may appear: ignore what you do not know. A change"
+        " that would break a consumer is a new schema version, so a new type.",
+        "fr": "Dans une version de schéma, une nouvelle propriété facultative peut apparaître : ignorez ce que vous"
+        " ne connaissez pas. Un changement qui briserait un consommateur est une nouvelle version de schéma,"
+        " donc un nouveau type.",
+    },
+    "evc_asyncapi_link": {"en": "AsyncAPI 3.0 document (JSON)", "fr": "Document AsyncAPI 3.0 (JSON)"},
+    "evc_schemas_link": {"en": "List of the schemas (JSON)", "fr": "Liste des schémas (JSON)"},
+    "evc_contents": {"en": "Stream families", "fr": "Familles de flux"},
+    "evc_n_types": {"en": "{n} event types", "fr": "{n} types d'événements"},
+    "evc_one_type": {"en": "{n} event type", "fr": "{n} type d'événement"},
+    "evc_topic": {"en": "Kafka topic", "fr": "Sujet Kafka"},
+    "evc_key": {"en": "Record key (stream id)", "fr": "Clé de l'enregistrement (identifiant du flux)"},
+    "evc_ce_type": {"en": "CloudEvents type", "fr": "Type CloudEvents"},
+    "evc_version": {"en": "Schema version", "fr": "Version du schéma"},
+    "evc_schema": {"en": "JSON Schema", "fr": "Schéma JSON"},
+    "evc_example": {
+        "en": "Example of {event_type} data (the record's value)",
+        "fr": "Exemple de données {event_type} (la valeur de l'enregistrement)",
+    },
+    "evc_no_example": {"en": "No example available.", "fr": "Aucun exemple disponible."},
+    "evc_family_order": {"en": "Orders", "fr": "Commandes"},
+    "evc_family_order_desc": {
+        "en": "Every fact of an order's life, from placement and pricing through security approval, award and"
+        " delivery to cancellation or closing.",
+        "fr": "Chaque fait de la vie d'une commande, de sa passation à sa clôture : prix, approbation de"
+        " sécurité, attribution, livraison, annulation.",
+    },
+    "evc_key_order": {
+        "en": "the order number, e.g. ORD-2026-000123",
+        "fr": "le numéro de commande, p. ex. ORD-2026-000123",
+    },
+    "evc_fact_order": {"en": "A fact of an order.", "fr": "Un fait de la vie d'une commande."},
+    "evc_family_contract": {"en": "Contracts", "fr": "Contrats"},
+    "evc_family_contract_desc": {
+        "en": "Standing offers, supply arrangements, inventory and cloud contracts: registration, ceiling,"
+        " consumption, inventory, capacity thresholds, renewals, expiry and termination.",
+        "fr": "Offres à commandes, arrangements en matière d'approvisionnement, contrats d'inventaire et"
+        " d'infonuagique : enregistrement, plafond, consommation, inventaire, seuils de capacité,"
+        " renouvellements, expiration et résiliation.",
+    },
+    "evc_key_contract": {
+        "en": "contract-<contract id>, e.g. contract-NMSO-E60PQ-140003",
+        "fr": "contract-<numéro du contrat>, p. ex. contract-NMSO-E60PQ-140003",
+    },
+    "evc_fact_contract": {"en": "A fact of a contract.", "fr": "Un fait de la vie d'un contrat."},
+    "evc_family_organisation": {"en": "Organisations", "fr": "Organisations"},
+    "evc_family_organisation_desc": {
+        "en": "The client organisations the broker serves and re-bills.",
+        "fr": "Les organisations clientes que le courtier sert et refacture.",
+    },
+    "evc_key_organisation": {
+        "en": "organisation-<code>, e.g. organisation-ESDC",
+        "fr": "organisation-<code>, p. ex. organisation-ESDC",
+    },
+    "evc_fact_organisation": {"en": "A fact of an organisation.", "fr": "Un fait concernant une organisation cliente."},
+    "evc_family_invoice": {"en": "Supplier invoices", "fr": "Factures des fournisseurs"},
+    "evc_family_invoice_desc": {
+        "en": "Supplier invoices as received and priced by the ledger, their disputes and line assignments.",
+        "fr": "Les factures des fournisseurs telles que reçues et calculées par le registre, leurs contestations"
+        " et les attributions de leurs lignes.",
+    },
+    "evc_key_invoice": {
+        "en": "invoice-<supplier slug>--<invoice number>, e.g. invoice-compugen-inc--140004-202610",
+        "fr": "invoice-<fournisseur>--<numéro de facture>, p. ex. invoice-compugen-inc--140004-202610",
+    },
+    "evc_fact_invoice": {"en": "A fact of a supplier invoice.", "fr": "Un fait concernant une facture de fournisseur."},
+    "evc_family_credit": {"en": "Credits", "fr": "Crédits"},
+    "evc_family_credit_desc": {
+        "en": "Credits granted to an organisation: late-delivery rebates and service credits.",
+        "fr": "Les crédits accordés à une organisation : remises pour livraison tardive et crédits de service.",
+    },
+    "evc_key_credit": {
+        "en": "credit-<credit id>, e.g. credit-CCAAS-2026-09-CRA",
+        "fr": "credit-<numéro du crédit>, p. ex. credit-CCAAS-2026-09-CRA",
+    },
+    "evc_fact_credit": {"en": "A credit granted.", "fr": "Un crédit accordé à une organisation."},
+    "evc_family_billing_period": {"en": "Billing periods", "fr": "Périodes de facturation"},
+    "evc_family_billing_period_desc": {
+        "en": "The closing and the audited reopening of monthly billing periods.",
+        "fr": "La fermeture et la réouverture (auditée) des périodes de facturation mensuelles.",
+    },
+    "evc_key_billing_period": {
+        "en": "billing-periods (a single stream for every month)",
+        "fr": "billing-periods (un seul flux pour tous les mois)",
+    },
+    "evc_fact_billing_period": {
+        "en": "A fact of a billing period.",
+        "fr": "Un fait concernant une période de facturation mensuelle.",
+    },
+    "evc_family_service": {"en": "Services", "fr": "Services"},
+    "evc_family_service_desc": {
+        "en": "Subscription services: registration, maintenance windows, service desk reports, their incident log"
+        " and monthly service levels.",
+        "fr": "Les services par abonnement : enregistrement, fenêtres de maintenance, rapports du centre de"
+        " services, journal des incidents et niveaux de service mensuels.",
+    },
+    "evc_key_service": {
+        "en": "service-<service id>, e.g. service-CCAAS",
+        "fr": "service-<identifiant du service>, p. ex. service-CCAAS",
+    },
+    "evc_fact_service": {"en": "A fact of a service.", "fr": "Un fait concernant un service par abonnement."},
+    "evc_family_incident": {"en": "Incidents", "fr": "Incidents"},
+    "evc_family_incident_desc": {
+        "en": "Service incidents, from opening to closing; each event carries the incident as it stands after it.",
+        "fr": "Les incidents de service, de leur ouverture à leur fermeture; chaque événement porte l'incident tel"
+        " qu'il est après lui.",
+    },
+    "evc_key_incident": {
+        "en": "incident-<incident id>, e.g. incident-CC-101",
+        "fr": "incident-<numéro de l'incident>, p. ex. incident-CC-101",
+    },
+    "evc_fact_incident": {"en": "A fact of an incident.", "fr": "Un fait de la vie d'un incident de service."},
 }
 
 

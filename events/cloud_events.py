@@ -26,6 +26,11 @@ CONTENT_TYPE = "application/json"
 _WORD = re.compile(r"(?<!^)(?=[A-Z])")
 
 
+def topic_for(prefix: str, stream_type: str) -> str:
+    """One Kafka topic per stream family, e.g. orderledger.orders.v1; its records are binary-mode CloudEvents."""
+    return f"{prefix}.{stream_type}s.v1"
+
+
 def fact_name(event_type: str, stream_type: str) -> str:
     """OrderPlaced on an order stream -> placed; ServiceRestored on an incident stream -> service_restored."""
     snake = _WORD.sub("_", event_type).lower()

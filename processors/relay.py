@@ -19,18 +19,13 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from events.catalogue import STREAM_TYPES
-from events.cloud_events import data_bytes, kafka_headers
+from events.cloud_events import data_bytes, kafka_headers, topic_for
 from events.ledger import LedgerUnavailable, RecordedEvent
 from events.ledger.postgres import PostgresLedger
 
 log = logging.getLogger("orderledger.relay")
 RELAY_LOCK = 0x0DE1_ED70
 RELAY_NAME = "kafka"
-
-
-def topic_for(prefix: str, stream_type: str) -> str:
-    """One topic per stream family, e.g. orderledger.orders.v1; records are binary-mode CloudEvents."""
-    return f"{prefix}.{stream_type}s.v1"
 
 
 def dead_letter_topic(prefix: str) -> str:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -326,3 +327,36 @@ def test_given_the_dispatcher_killed_mid_delivery_then_every_event_arrives_at_le
     assert set(ids) == expected
     assert len(ids) >= len(expected)
     assert len(dict.fromkeys(ids)) == 30
+
+
+def test_given_delivered_events_when_replayed_by_position_or_ledger_time_then_they_come_again(hooked, api, receiver):
+    broker = bearer(hooked)
+    sid = subscribe(api, broker, receiver.url)["subscription_id"]
+    for code in ("ESDC", "CRA", "DND"):
+        register(api, broker, code)
+    hooked.dispatcher.run_until_idle()
+    events = [e for e in hooked.ledger.read_all(0, 100) if e.stream_type == "organisation"]
+    assert sorted(receiver.ids()) == sorted(str(e.event_id) for e in events)
+    # By position: everything after the first organisation
+    by_position = api.post(
+        f"/v1/subscriptions/{sid}/replay", json={"after_position": events[0].position}, headers=broker
+    )
+    assert by_position.status_code == 202 and by_position.json()["queued"] == 2
+    hooked.dispatcher.run_until_idle()
+    assert sorted(receiver.ids()[3:]) == sorted(str(e.event_id) for e in events[1:])  # order is per stream
+    # By ledger time: the range holding only the last one
+    last = events[-1].recorded_at
+    by_time = api.post(
+        f"/v1/subscriptions/{sid}/replay",
+        json={"recorded_from": last.isoformat(), "recorded_until": (last + timedelta(seconds=1)).isoformat()},
+        headers=broker,
+    )
+    assert by_time.json()["queued"] == 1
+    hooked.dispatcher.run_until_idle()
+    assert receiver.ids()[-1] == str(events[-1].event_id)
+    both = api.post(
+        f"/v1/subscriptions/{sid}/replay",
+        json={"after_position": 0, "event_id": str(events[0].event_id)},
+        headers=broker,
+    )
+    assert both.status_code == 422 and both.json()["code"] == "replay_selection"

@@ -27,8 +27,8 @@ from api.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from api.problems import Problem
 from api.statement_pages import LangQuery
 from api.status_pages import _page
+from events.asyncapi import asyncapi_document as build_asyncapi_document
 from events.cloud_events import dataschema, source, topic_for
-from events.schema_catalogue import asyncapi_document as build_asyncapi_document
 from events.schema_catalogue import dump, dump_example, entries, load_examples, schema
 
 SCHEMA_MEDIA_TYPE = "application/schema+json"

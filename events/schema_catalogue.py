@@ -37,23 +37,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from events.catalogue import STREAM_TYPES
-from events.cloud_events import CONTENT_TYPE, SEQUENCE_DIGITS, SPEC_VERSION, cloud_type, dataschema, source, topic_for
+from events.cloud_events import cloud_type, source
 from events.model import Fact
+from events.schema_compatibility import catalogue_problems
 
 Json = dict[str, Any]
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-ASYNCAPI_VERSION = "3.0.0"
-DOCUMENT_VERSION = "1.0.0"  # of the contract below; topics and CloudEvents types carry their own versions
-KAFKA_BINDING_VERSION = "0.5.0"
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
 EXAMPLES_DIR = SCHEMAS_DIR / "examples"
 SCHEMA_PATH = "/v1/schemas/{ce_type}.json"
 DEFAULT_PREFIX = "orderledger"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
-PLACEHOLDER_BOOTSTRAP = "localhost:9092"
-HEADERS_SCHEMA = "CloudEventHeaders"
-_DEF_REF = re.compile(r"^#/\$defs/(?P<name>[^/]+)$")
 
 
 @dataclass(frozen=True)
@@ -110,14 +105,6 @@ FAMILIES: dict[str, Family] = {
         "incident-<incident id>, e.g. incident-CC-101",
     ),
 }
-
-GUARANTEES = (
-    "Ordering is guaranteed per stream, not across streams: the record key is the stream id, so one"
-    " stream's events are in one partition, in stream order (`ce_sequence`). Events of different streams,"
-    " even of one topic, may reach a consumer in any order. Delivery is at least once: the same event may"
-    " arrive more than once (after a relay restart or a consumer rebalance); de-duplicate by `ce_id`, the"
-    " event id, the same on every re-send."
-)
 
 
 # ---------------------------------------------------------------- the catalogue
@@ -221,148 +208,6 @@ def dump_example(data: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------- compatibility
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-def _resolve(node: Any, root: Json, seen: frozenset[str] = frozenset()) -> Json:
-    """The node with its local `$ref` (to `#/$defs/...`) followed; an unresolvable one stays as it is."""
-    if not isinstance(node, dict):
-        return {}
-    ref = node.get("$ref")
-    match = _DEF_REF.match(ref) if isinstance(ref, str) else None
-    if match is None or ref in seen:
-        return node
-    target = root.get("$defs", {}).get(match.group("name"))
-    return _resolve(target, root, seen | {str(ref)}) if isinstance(target, dict) else node
-
-
-def _branches(node: Any, root: Json) -> list[Json]:
-    """The alternatives a value may take: anyOf/oneOf flattened, refs followed."""
-    resolved = _resolve(node, root)
-    alternatives = resolved.get("anyOf") or resolved.get("oneOf")
-    if isinstance(alternatives, list):
-        return [branch for alternative in alternatives for branch in _branches(alternative, root)]
-    all_of = resolved.get("allOf")
-    if isinstance(all_of, list) and all_of:
-        merged: Json = {k: v for k, v in resolved.items() if k != "allOf"}
-        for part in all_of:
-            for branch in _branches(part, root):
-                merged.setdefault("properties", {}).update(branch.get("properties", {}))
-                merged["required"] = [*merged.get("required", []), *branch.get("required", [])]
-                merged.update({k: v for k, v in branch.items() if k not in ("properties", "required")})
-        return [merged]
-    return [resolved]
-
-
-def _types(branches: Sequence[Json]) -> frozenset[str]:
-    """What JSON types the value may be, a string's format included (`string:date`)."""
-    found: set[str] = set()
-    for branch in branches:
-        declared = branch.get("type")
-        if isinstance(declared, str):
-            names = [declared]
-        elif isinstance(declared, list):
-            names = [str(name) for name in declared]
-        elif "const" in branch:
-            names = [_json_type(branch["const"])]
-        elif isinstance(branch.get("enum"), list):
-            names = [_json_type(value) for value in branch["enum"]]
-        else:
-            names = ["any"]
-        fmt = branch.get("format")
-        found |= {f"{name}:{fmt}" if name == "string" and isinstance(fmt, str) else name for name in names}
-    return frozenset(found)
-
-
-def _of_type(branches: Sequence[Json], kind: str) -> list[Json]:
-    return [b for b in branches if b.get("type") == kind or (isinstance(b.get("type"), list) and kind in b["type"])]
-
-
-def _describe(types: frozenset[str]) -> str:
-    return " | ".join(sorted(types))
-
-
-def _compare(
-    old: Any, old_root: Json, new: Any, new_root: Json, path: str, problems: list[str], seen: set[Any]
-) -> None:
-    key = (path, json.dumps(old, sort_keys=True), json.dumps(new, sort_keys=True))
-    if key in seen:
-        return
-    seen.add(key)
-    old_branches, new_branches = _branches(old, old_root), _branches(new, new_root)
-    old_types, new_types = _types(old_branches), _types(new_branches)
-    where = path or "(the event)"
-    if old_types != new_types:
-        problems.append(f"{where}: type changed from {_describe(old_types)} to {_describe(new_types)}")
-    old_objects, new_objects = _of_type(old_branches, "object"), _of_type(new_branches, "object")
-    if old_objects and new_objects:
-        old_properties = {n: s for b in old_objects for n, s in b.get("properties", {}).items()}
-        new_properties = {n: s for b in new_objects for n, s in b.get("properties", {}).items()}
-        old_required = set.intersection(*(set(b.get("required", [])) for b in old_objects))
-        new_required = set.intersection(*(set(b.get("required", [])) for b in new_objects))
-        for name in sorted(new_required - old_required):
-            inner = f"{path}.{name}" if path else name
-            was = "it was optional" if name in old_properties else "a new property"
-            problems.append(f"{inner}: newly required ({was})")
-        for name, property_schema in old_properties.items():
-            inner = f"{path}.{name}" if path else name
-            if name not in new_properties:
-                problems.append(f"{inner}: property removed")
-            else:
-                _compare(property_schema, old_root, new_properties[name], new_root, inner, problems, seen)
-        old_values = [b["additionalProperties"] for b in old_objects if isinstance(b.get("additionalProperties"), dict)]
-        new_values = [b["additionalProperties"] for b in new_objects if isinstance(b.get("additionalProperties"), dict)]
-        if old_values and new_values:
-            _compare(old_values[0], old_root, new_values[0], new_root, f"{path}{{*}}", problems, seen)
-    old_arrays, new_arrays = _of_type(old_branches, "array"), _of_type(new_branches, "array")
-    if old_arrays and new_arrays:
-        old_items, new_items = old_arrays[0].get("items"), new_arrays[0].get("items")
-        if isinstance(old_items, dict) and isinstance(new_items, dict):
-            _compare(old_items, old_root, new_items, new_root, f"{path}[]", problems, seen)
-        for n, (old_item, new_item) in enumerate(
-            zip(old_arrays[0].get("prefixItems", []), new_arrays[0].get("prefixItems", []), strict=False)
-        ):
-            _compare(old_item, old_root, new_item, new_root, f"{path}[{n}]", problems, seen)
-
-
-def compatibility_problems(old: Json, new: Json) -> list[str]:
-    """Why data valid for `new` could break a consumer written for `old` (empty: compatible).
-
-    A break is a property removed, a property's type changed (a string's format included), or a property
-    newly required, at any depth (nested objects, array items, map values). Adding an optional property is
-    compatible.
-    """
-    problems: list[str] = []
-    _compare(old, old, new, new, "", problems, set())
-    return problems
-
-
-def catalogue_problems(committed: Mapping[str, Json], generated: Mapping[str, Json]) -> list[str]:
-    """Every break between the committed schemas and the generated ones, a vanished schema included.
-
-    A generated schema with no committed counterpart (a new event type, a new schema version) is fine.
-    """
-    problems = []
-    for ce_type, old in sorted(committed.items()):
-        new = generated.get(ce_type)
-        if new is None:
-            problems.append(f"{ce_type}: no event model generates it any more (an event version must never disappear)")
-        else:
-            problems += [f"{ce_type}: {problem}" for problem in compatibility_problems(old, new)]
-    return problems
-
-
 def read_schemas(directory: Path = SCHEMAS_DIR) -> dict[str, Json]:
     """The committed schemas, by CloudEvents type (the file name less `.json`)."""
     if not directory.is_dir():
@@ -453,268 +298,6 @@ def write_examples(samples: Path, directory: Path = EXAMPLES_DIR) -> list[Path]:
 # ---------------------------------------------------------------- AsyncAPI
 
 
-def _rewrite_refs(node: Any, names: Mapping[str, str]) -> Any:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        match = _DEF_REF.match(ref) if isinstance(ref, str) else None
-        if match is not None:
-            return {**node, "$ref": f"#/components/schemas/{names[match.group('name')]}"}
-        return {k: _rewrite_refs(v, names) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_rewrite_refs(v, names) for v in node]
-    return node
-
-
-def _component_schemas() -> dict[str, Json]:
-    """Every event schema as an AsyncAPI component, keyed by CloudEvents type, their `$defs` hoisted beside
-    them (AsyncAPI resolves `#/...` against the whole document). Same-named parts that differ are qualified."""
-    components: dict[str, Json] = {}
-    for ce_type, document in _schemas().items():
-        defs: dict[str, Any] = document.get("$defs", {})
-        names = {}
-        for name, part in defs.items():
-            names[name] = name if components.get(name, part) == part else f"{ce_type}.{name}"
-        for name, part in defs.items():
-            components[names[name]] = _rewrite_refs(part, names)
-        body = {k: v for k, v in document.items() if k not in ("$schema", "$id", "$defs")}
-        components[ce_type] = _rewrite_refs(body, names)
-    return components
-
-
-def _headers_schema() -> Json:
-    uuid = {"type": "string", "format": "uuid"}
-    time = {"type": "string", "format": "date-time"}
-    properties: dict[str, Json] = {
-        "content-type": {
-            "type": "string",
-            "const": CONTENT_TYPE,
-            "description": "The CloudEvents datacontenttype: the record's value is the event's data as JSON.",
-        },
-        "ce_specversion": {"type": "string", "const": SPEC_VERSION},
-        "ce_id": {**uuid, "description": "The event id, the same on every re-send: de-duplicate by it."},
-        "ce_source": {
-            "type": "string",
-            "pattern": "^/orderledger/[a-z_]+s$",
-            "description": "The stream family, e.g. /orderledger/orders.",
-        },
-        "ce_type": {
-            "type": "string",
-            "pattern": r"^ca\.orderledger\.[a-z_]+\.[a-z0-9_]+\.v[0-9]+$",
-            "description": "ca.orderledger.<stream type>.<fact>.v<schema version>: which JSON Schema the value"
-            " follows.",
-        },
-        "ce_time": {**time, "description": "Business time: when the fact happened."},
-        "ce_subject": {"type": "string", "description": "The stream id (also the record key)."},
-        "ce_partitionkey": {"type": "string", "description": "The stream id (CloudEvents partitioning extension)."},
-        "ce_sequence": {
-            "type": "string",
-            "pattern": f"^[0-9]{{{SEQUENCE_DIGITS},}}$",
-            "description": f"The stream version, zero-padded to {SEQUENCE_DIGITS} digits so it sorts as text;"
-            " a stream's first event is 1. Within a stream, events arrive in this order.",
-        },
-        "ce_dataschema": {
-            "type": "string",
-            "format": "uri",
-            "description": "The URL of the value's JSON Schema: <public URL>/v1/schemas/<ce_type>.json.",
-        },
-        "ce_position": {
-            "type": "string",
-            "pattern": "^[0-9]+$",
-            "description": "The event's position in the whole ledger (gapless, increasing).",
-        },
-        "ce_recordedat": {**time, "description": "Ledger time: when the ledger recorded the event."},
-        "ce_actor": {
-            "type": "string",
-            "description": "Who recorded the event: <role>/<API key id>, or a system actor such as demo/loader.",
-        },
-        "ce_correlationid": {**uuid, "description": "Shared by every event one request or command produced."},
-        "ce_causationid": {**uuid, "description": "The event that caused this one, when there is one."},
-        "ce_hash": {
-            "type": "string",
-            "pattern": "^[0-9a-f]{64}$",
-            "description": "sha256 of the previous event's hash and this event's canonical record.",
-        },
-        "ce_prevhash": {
-            "type": "string",
-            "pattern": "^[0-9a-f]{64}$",
-            "description": "The previous event's ce_hash (64 zeros for the ledger's first event).",
-        },
-    }
-    return {
-        "type": "object",
-        "title": "CloudEvents 1.0 Kafka headers (binary content mode)",
-        "description": "Every record's headers: content-type and ce_<attribute> per CloudEvents attribute, values"
-        " as UTF-8 text. The extensions position, recordedat, actor, correlationid, causationid, hash and"
-        " prevhash let a consumer rebuild the ledger's record exactly.",
-        "properties": properties,
-        "required": [name for name in properties if name != "ce_causationid"],
-    }
-
-
-def _servers(bootstrap: str | None) -> Json:
-    hosts = [host.strip() for host in (bootstrap or "").split(",") if host.strip()]
-    if not hosts:
-        return {
-            "kafka": {
-                "host": PLACEHOLDER_BOOTSTRAP,
-                "protocol": "kafka",
-                "title": "Kafka (placeholder)",
-                "description": "A placeholder: this orderledger is not configured with Kafka"
-                " (ORDERLEDGER_KAFKA_BOOTSTRAP is not set). Use the bootstrap servers of the cluster the"
-                " relay publishes to.",
-            }
-        }
-    return {
-        ("kafka" if n == 1 else f"kafka-{n}"): {
-            "host": host,
-            "protocol": "kafka",
-            "title": f"Kafka bootstrap server {n} of {len(hosts)}",
-            "description": "One of the bootstrap servers the relay publishes to (ORDERLEDGER_KAFKA_BOOTSTRAP).",
-        }
-        for n, host in enumerate(hosts, start=1)
-    }
-
-
-def _channel_id(stream_type: str) -> str:
-    return f"{stream_type}s"
-
-
-def _operation_id(stream_type: str) -> str:
-    return "receive" + "".join(part.title() for part in f"{stream_type}s".split("_"))
-
-
-def _info_description(prefix: str) -> str:
-    return (
-        "The events of orderledger, the event-sourced ledger of an IT procurement broker, as its outbox relay"
-        f" publishes them to Kafka: one topic per stream family (`{prefix}.<stream type>s.v1`), every record a"
-        " **CloudEvents 1.0 event in binary content mode**: the key is the stream id, the value the event's"
-        " data as JSON (`content-type: application/json`), the other attributes `ce_*` headers.\n\n"
-        "**Ordering is guaranteed per stream (key = stream id), not across streams**: one stream's events are"
-        " in one partition, in stream order (`ce_sequence`); events of different streams, even in one topic,"
-        " may arrive in any order. **Delivery is at least once**: an event may arrive more than once (a relay"
-        " restart re-sends from its cursor, a consumer rebalance re-reads): **de-duplicate by `ce_id`**, the"
-        " event id, the same on every re-send. Topics keep every event (`retention.ms=-1`).\n\n"
-        "`ce_type` (`ca.orderledger.<stream type>.<fact>.v<schema version>`) names the JSON Schema the value"
-        " follows (`ce_dataschema`). Within one type a new optional property may appear: ignore what you do not"
-        " know. Anything that would break a consumer (a property removed, retyped or newly required) is a new"
-        " schema version, so a new type, in the same topic.\n\n"
-        "The operations are `receive`: this document describes the application of an integrator, a consumer"
-        " of these topics (use a consumer group of your own). orderledger's relay is the only producer."
-    )
-
-
-def asyncapi_document(
-    *,
-    public_url: str,
-    prefix: str = DEFAULT_PREFIX,
-    bootstrap: str | None = None,
-    partitions: int | None = None,
-    replicas: int | None = None,
-    examples: Mapping[str, Mapping[str, Any]] | None = None,
-) -> Json:
-    """The AsyncAPI 3.0.0 document of every topic and event, for the given settings.
-
-    `public_url` is where integrators reach the API (the base of `ce_dataschema`); `bootstrap` the Kafka
-    bootstrap servers (a placeholder server when None); `partitions` and `replicas` what the app creates
-    topics with (left out when None); `examples` example data by CloudEvents type (from `load_examples`).
-    """
-    base = public_url.rstrip("/")
-    examples = examples or {}
-    schemas_ = _component_schemas()
-    schemas_[HEADERS_SCHEMA] = _headers_schema()
-    messages: dict[str, Json] = {}
-    channels: dict[str, Json] = {}
-    operations: dict[str, Json] = {}
-    for stream_type in STREAM_TYPES:
-        family = FAMILIES.get(stream_type, Family(stream_type, f"The {stream_type} events.", "the stream id"))
-        address = topic_for(prefix, stream_type)
-        channel_id = _channel_id(stream_type)
-        channel_messages = {}
-        for event in (e for e in entries() if e.stream_type == stream_type):
-            message: Json = {
-                "name": event.event_type,
-                "title": f"{event.event_type} (schema version {event.schema_version})",
-                "summary": event.description.split("\n")[0],
-                "description": f"{event.description}\n\nCloudEvents type `{event.ce_type}`, source"
-                f" `{event.source}`; JSON Schema of the value: {dataschema(base, event.ce_type)}",
-                "contentType": CONTENT_TYPE,
-                "headers": {
-                    "type": "object",
-                    "allOf": [{"$ref": f"#/components/schemas/{HEADERS_SCHEMA}"}],
-                    "properties": {
-                        "ce_type": {"type": "string", "const": event.ce_type},
-                        "ce_source": {"type": "string", "const": event.source},
-                        "ce_dataschema": {"type": "string", "const": dataschema(base, event.ce_type)},
-                    },
-                },
-                "payload": {"$ref": f"#/components/schemas/{event.ce_type}"},
-                "correlationId": {
-                    "description": "Shared by every event one request or command produced.",
-                    "location": "$message.header#/ce_correlationid",
-                },
-                "bindings": {
-                    "kafka": {
-                        "key": {"type": "string", "description": f"The stream id: {family.stream_id}."},
-                        "bindingVersion": KAFKA_BINDING_VERSION,
-                    }
-                },
-            }
-            if event.ce_type in examples:
-                message["examples"] = [
-                    {"name": "sample", "summary": f"A {event.event_type} event", "payload": examples[event.ce_type]}
-                ]
-            messages[event.ce_type] = message
-            channel_messages[event.ce_type] = {"$ref": f"#/components/messages/{event.ce_type}"}
-        binding: Json = {
-            "topic": address,
-            "topicConfiguration": {"cleanup.policy": ["delete"], "retention.ms": -1, "retention.bytes": -1},
-            "bindingVersion": KAFKA_BINDING_VERSION,
-        }
-        if partitions is not None:
-            binding["partitions"] = partitions
-        if replicas is not None:
-            binding["replicas"] = replicas
-        channels[channel_id] = {
-            "address": address,
-            "title": family.title,
-            "description": f"{family.description}\n\nRecord key: the stream id, {family.stream_id}. {GUARANTEES}",
-            "messages": channel_messages,
-            "bindings": {"kafka": binding},
-        }
-        operations[_operation_id(stream_type)] = {
-            "action": "receive",
-            "channel": {"$ref": f"#/channels/{channel_id}"},
-            "title": f"Receive the {family.title.lower()} events",
-            "summary": f"Consume {address}.",
-            "description": f"{family.description} {GUARANTEES}",
-            "messages": [{"$ref": f"#/channels/{channel_id}/messages/{ce_type}"} for ce_type in channel_messages],
-            "bindings": {
-                "kafka": {
-                    "groupId": {"type": "string", "description": "A consumer group of your own."},
-                    "bindingVersion": KAFKA_BINDING_VERSION,
-                }
-            },
-        }
-    return {
-        "asyncapi": ASYNCAPI_VERSION,
-        "id": "urn:orderledger:events",
-        "info": {
-            "title": "orderledger events",
-            "version": DOCUMENT_VERSION,
-            "description": _info_description(prefix),
-            "externalDocs": {"description": "The event catalogue", "url": f"{base}/events/catalogue"},
-        },
-        "defaultContentType": CONTENT_TYPE,
-        "servers": _servers(bootstrap),
-        "channels": channels,
-        "operations": operations,
-        "components": {"schemas": schemas_, "messages": messages},
-    }
-
-
-# ---------------------------------------------------------------- command line
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m events.schema_catalogue",
@@ -752,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path in changed:
             print(f"  {path}", file=sys.stderr)
     if options.asyncapi:
+        from events.asyncapi import asyncapi_document  # it builds on this module
+
         document = asyncapi_document(
             public_url=options.public_url, prefix=options.prefix, bootstrap=options.bootstrap, examples=load_examples()
         )

@@ -23,14 +23,13 @@ from events.schema_catalogue import (
     EXAMPLES_DIR,
     SCHEMAS_DIR,
     IncompatibleSchemas,
-    catalogue_problems,
-    compatibility_problems,
     dump,
     entries,
     read_schemas,
     schemas,
     write_schemas,
 )
+from events.schema_compatibility import catalogue_problems, compatibility_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "samples"

@@ -8,7 +8,7 @@ from typing import Literal
 Language = Literal["en", "fr"]
 
 WORDS: dict[str, dict[Language, str]] = {
-    "site_title": {"en": "Order status", "fr": "État des commandes"},
+    "site_title": {"en": "Status and reports", "fr": "État et rapports"},
     "broker": {"en": "IT procurement broker", "fr": "Courtier en approvisionnement TI"},
     "switch": {"en": "Français", "fr": "English"},
     "lookup_title": {"en": "Find your order", "fr": "Trouver votre commande"},

@@ -61,6 +61,8 @@ class RegisterOrganisation(Fact):
 
 
 class OrganisationRegistered(Fact):
+    """A client organisation the broker re-bills, with its tax status (federal, crown corporation, other)."""
+
     type: Literal["OrganisationRegistered"] = "OrganisationRegistered"
     schema_version: Literal[1] = 1
     code: str
@@ -157,6 +159,8 @@ class AssignInvoiceLine(Fact):
 
 
 class SupplierInvoiceReceived(Fact):
+    """A supplier's invoice, each line priced by the ledger: taxes per component, fee, billing period."""
+
     type: Literal["SupplierInvoiceReceived"] = "SupplierInvoiceReceived"
     schema_version: Literal[1] = 1
     invoice_number: str
@@ -198,6 +202,8 @@ class DisputeResolved(Fact):
 
 
 class InvoiceLineAssigned(Fact):
+    """An unassigned invoice line, or one naming an unknown organisation, re-billed to a registered organisation."""
+
     type: Literal["InvoiceLineAssigned"] = "InvoiceLineAssigned"
     schema_version: Literal[1] = 1
     line_no: int
@@ -249,6 +255,8 @@ class ReopenBillingPeriod(Fact):
 
 
 class BillingPeriodClosed(Fact):
+    """A billing month was closed: later facts for it are billed in the next open month, as corrections."""
+
     type: Literal["BillingPeriodClosed"] = "BillingPeriodClosed"
     schema_version: Literal[1] = 1
     period: str

@@ -131,6 +131,8 @@ ContractCommand = (
 
 
 class ContractRegistered(Fact):
+    """A contract the broker signed: kind, supplier, ceiling, term, renewal options, fee rate (inventory: items)."""
+
     type: Literal["ContractRegistered"] = "ContractRegistered"
     schema_version: Literal[1] = 1
     contract_id: ContractId
@@ -147,6 +149,8 @@ class ContractRegistered(Fact):
 
 
 class CeilingAmended(Fact):
+    """The contract's ceiling was amended."""
+
     type: Literal["CeilingAmended"] = "CeilingAmended"
     schema_version: Literal[1] = 1
     ceiling: Money
@@ -156,6 +160,8 @@ class CeilingAmended(Fact):
 
 
 class RenewalOptionExercised(Fact):
+    """A renewal option was exercised: the contract runs longer."""
+
     type: Literal["RenewalOptionExercised"] = "RenewalOptionExercised"
     schema_version: Literal[1] = 1
     option_id: str
@@ -166,6 +172,8 @@ class RenewalOptionExercised(Fact):
 
 
 class ConsumptionRecorded(Fact):
+    """An organisation's consumption of the contract for a month (invoice line, usage report, awarded order)."""
+
     type: Literal["ConsumptionRecorded"] = "ConsumptionRecorded"
     schema_version: Literal[1] = 1
     consumption_id: str
@@ -181,6 +189,8 @@ class ConsumptionRecorded(Fact):
 
 
 class ConsumptionReversed(Fact):
+    """A recorded consumption was reversed; it refers to the consumption by id."""
+
     type: Literal["ConsumptionReversed"] = "ConsumptionReversed"
     schema_version: Literal[1] = 1
     consumption_id: str
@@ -192,6 +202,8 @@ class ConsumptionReversed(Fact):
 
 
 class InventoryReserved(Fact):
+    """Stock reserved on an inventory contract for an order."""
+
     type: Literal["InventoryReserved"] = "InventoryReserved"
     schema_version: Literal[1] = 1
     order_id: str
@@ -201,6 +213,8 @@ class InventoryReserved(Fact):
 
 
 class InventoryReleased(Fact):
+    """An order's stock reservation was released (e.g. the order was cancelled)."""
+
     type: Literal["InventoryReleased"] = "InventoryReleased"
     schema_version: Literal[1] = 1
     order_id: str
@@ -220,6 +234,8 @@ class InventoryItemWithdrawn(Fact):
 
 
 class InventoryItemReinstated(Fact):
+    """A withdrawn inventory item can be ordered again."""
+
     type: Literal["InventoryItemReinstated"] = "InventoryItemReinstated"
     schema_version: Literal[1] = 1
     sku: str
@@ -250,12 +266,16 @@ class RenewalDecisionDue(Fact):
 
 
 class ContractExpired(Fact):
+    """The contract reached its end date."""
+
     type: Literal["ContractExpired"] = "ContractExpired"
     schema_version: Literal[1] = 1
     expired_on: date
 
 
 class ContractTerminated(Fact):
+    """The contract was terminated before its end date."""
+
     type: Literal["ContractTerminated"] = "ContractTerminated"
     schema_version: Literal[1] = 1
     terminated_on: date

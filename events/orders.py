@@ -199,6 +199,11 @@ OrderCommand = (
 
 
 class OrderPlaced(Fact):
+    """An order placed for a client organisation: lines, delivery locations and pricing (net, EHF, taxes).
+
+    The ledger computed the pricing and assigned the order number.
+    """
+
     type: Literal["OrderPlaced"] = "OrderPlaced"
     schema_version: Literal[1] = 1
     order_id: str
@@ -224,6 +229,8 @@ class OrderPlaced(Fact):
 
 
 class NonStandingOfferLinePriced(Fact):
+    """The broker priced a line that is not on a standing offer."""
+
     type: Literal["NonStandingOfferLinePriced"] = "NonStandingOfferLinePriced"
     schema_version: Literal[1] = 1
     sku: Sku
@@ -235,6 +242,8 @@ class NonStandingOfferLinePriced(Fact):
 
 
 class Section32Amended(Fact):
+    """The order's Section 32 commitment (funds committed before spending) was raised."""
+
     type: Literal["Section32Amended"] = "Section32Amended"
     schema_version: Literal[1] = 1
     section32_amount: Money
@@ -243,6 +252,8 @@ class Section32Amended(Fact):
 
 
 class SecurityAssessmentRecorded(Fact):
+    """The order's security risk was assessed: low, medium or high."""
+
     type: Literal["SecurityAssessmentRecorded"] = "SecurityAssessmentRecorded"
     schema_version: Literal[1] = 1
     risk: Risk
@@ -250,6 +261,8 @@ class SecurityAssessmentRecorded(Fact):
 
 
 class SecurityRiskApproved(Fact):
+    """One of the approvals a risky order needs (CSE, SSC security, technical authority) was given."""
+
     type: Literal["SecurityRiskApproved"] = "SecurityRiskApproved"
     schema_version: Literal[1] = 1
     authority: SecurityAuthority
@@ -258,6 +271,8 @@ class SecurityRiskApproved(Fact):
 
 
 class CallUpAwarded(Fact):
+    """The call-up was awarded under a contract number; the order now draws on its contract."""
+
     type: Literal["CallUpAwarded"] = "CallUpAwarded"
     schema_version: Literal[1] = 1
     contract_number: ShortText
@@ -268,6 +283,8 @@ class CallUpAwarded(Fact):
 
 
 class DeliveryDateRevised(Fact):
+    """A delivery date agreed in writing after award replaces the expected one."""
+
     type: Literal["DeliveryDateRevised"] = "DeliveryDateRevised"
     schema_version: Literal[1] = 1
     agreed_delivery_date: date
@@ -276,6 +293,8 @@ class DeliveryDateRevised(Fact):
 
 
 class DeliveryRecorded(Fact):
+    """A (partial) delivery at one delivery location: the quantities received per item."""
+
     type: Literal["DeliveryRecorded"] = "DeliveryRecorded"
     schema_version: Literal[1] = 1
     delivered_on: date
@@ -287,6 +306,8 @@ class DeliveryRecorded(Fact):
 
 
 class LateDeliveryRebateApplied(Fact):
+    """A rebate for late delivery, off the order's price; the organisation is credited on its statement."""
+
     type: Literal["LateDeliveryRebateApplied"] = "LateDeliveryRebateApplied"
     schema_version: Literal[1] = 1
     amount: Money
@@ -296,6 +317,8 @@ class LateDeliveryRebateApplied(Fact):
 
 
 class OrderCancelled(Fact):
+    """The order was cancelled, with its reason; its contract draw or stock reservation is given back."""
+
     type: Literal["OrderCancelled"] = "OrderCancelled"
     schema_version: Literal[1] = 1
     reason: CancellationReason
@@ -305,6 +328,8 @@ class OrderCancelled(Fact):
 
 
 class OrderClosed(Fact):
+    """A delivered or cancelled order was closed: nothing more happens to it."""
+
     type: Literal["OrderClosed"] = "OrderClosed"
     schema_version: Literal[1] = 1
     closed_on: date

@@ -121,6 +121,8 @@ class RegisterService(Fact):
 
 
 class ServiceRegistered(Fact):
+    """A subscription service the broker measures: contract, organisations served, availability target, credits."""
+
     type: Literal["ServiceRegistered"] = "ServiceRegistered"
     schema_version: Literal[1] = 1
     service_id: str
@@ -163,6 +165,8 @@ class ReportDeskCalls(Fact):
 
 
 class ServiceDeskCallsReported(Fact):
+    """Service-desk calls of a month, each answered or abandoned, with its wait in seconds."""
+
     type: Literal["ServiceDeskCallsReported"] = "ServiceDeskCallsReported"
     schema_version: Literal[1] = 1
     report_id: str
@@ -254,6 +258,8 @@ class ApproveExclusion(Fact):
 
 
 class IncidentOpened(Fact):
+    """An incident opened; its outage starts when it was detected or reported, whichever came first."""
+
     type: Literal["IncidentOpened"] = "IncidentOpened"
     schema_version: Literal[1] = 1
     opened_at: datetime  # the outage start: detected or reported, whichever is first (rule 22)
@@ -263,6 +269,8 @@ class IncidentOpened(Fact):
 
 
 class IncidentUpdated(Fact):
+    """An update on an open incident's timeline (its impact or priority may change with it)."""
+
     type: Literal["IncidentUpdated"] = "IncidentUpdated"
     schema_version: Literal[1] = 1
     updated_at: datetime
@@ -271,6 +279,8 @@ class IncidentUpdated(Fact):
 
 
 class ServiceRestored(Fact):
+    """The service was fully restored: the outage ends (the time can be corrected until the incident is closed)."""
+
     type: Literal["ServiceRestored"] = "ServiceRestored"
     schema_version: Literal[1] = 1
     restored_at: datetime
@@ -299,6 +309,8 @@ class IncidentRecurred(Fact):
 
 
 class OutageExclusionApproved(Fact):
+    """(Part of) an incident's outage excluded from availability for one of the reasons of rule 25, and by whom."""
+
     type: Literal["OutageExclusionApproved"] = "OutageExclusionApproved"
     schema_version: Literal[1] = 1
     approved_at: datetime

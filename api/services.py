@@ -37,7 +37,7 @@ from events.services import (
     UpdateIncident,
 )
 from projections.incidents import INCIDENTS, IncidentView
-from projections.service_status import SERVICE_STATUS
+from projections.service_status import SERVICE_STATUS, ServiceStatus
 
 router = APIRouter(tags=["services"])
 ServicePath = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -120,11 +120,7 @@ def schedule_maintenance(
     caller: Caller,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
-    require(caller, "broker")
-    context = command_context(request, app, caller, body, idempotency_key)
-    result = app.services.execute_service(service_id, body, context)
-    settle_all(app, response, result)
-    return accepted(result)
+    return _service_command(request, response, app, caller, service_id, body, body, idempotency_key)
 
 
 @router.post(
@@ -142,13 +138,25 @@ def report_desk_calls(
     caller: Caller,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
-    require(caller, "broker")
     command = ReportDeskCalls(
         **body.model_dump(exclude={"reported_on"}), reported_on=body.reported_on or business_today(app)
     )
-    result = app.services.execute_service(
-        service_id, command, command_context(request, app, caller, body, idempotency_key)
-    )
+    return _service_command(request, response, app, caller, service_id, body, command, idempotency_key)
+
+
+def _service_command(
+    request: Request,
+    response: Response,
+    app: App,
+    caller: Caller,
+    service_id: str,
+    body: Fact,
+    command: ScheduleMaintenance | ReportDeskCalls,
+    idempotency_key: str | None,
+) -> Accepted:
+    require(caller, "broker")
+    context = command_context(request, app, caller, body, idempotency_key)
+    result = app.services.execute_service(service_id, command, context)
     settle_all(app, response, result)
     return accepted(result)
 
@@ -178,8 +186,7 @@ def assess_month(
     }
 
 
-def service_view(app: App, service_id: str) -> dict[str, Any]:
-    row = service_row(app, service_id)
+def service_view(app: App, row: ServiceStatus) -> dict[str, Any]:
     registered = row.registered
     assert registered is not None
     return {
@@ -194,13 +201,13 @@ def service_view(app: App, service_id: str) -> dict[str, Any]:
 @router.get("/v1/services", summary="Every service with its state now")
 def list_services(app: App, caller: Caller) -> dict[str, Any]:
     rows = app.projections.query(SERVICE_STATUS, limit=10_000)
-    services = [service_view(app, r.service_id) for r in rows if r.registered is not None]
+    services = [service_view(app, r) for r in rows if r.registered is not None]
     return {"services": [s for s in services if _may_see_service(caller, s)]}
 
 
 @router.get("/v1/services/{service_id}", summary="A service: its terms, state now, open incidents, windows")
 def get_service(service_id: ServicePath, app: App, caller: Caller) -> dict[str, Any]:
-    view = service_view(app, service_id)
+    view = service_view(app, service_row(app, service_id))
     if not _may_see_service(caller, view):
         raise Problem(404, "service_not_found", f"there is no service {service_id}")
     return view

@@ -85,22 +85,21 @@ class KeyStore:
         parts = presented.split("_", 2)
         if len(parts) != 3 or parts[0] != "olk":
             return None
-        row = self.db.session().fetchone(
-            f"SELECT k.secret_sha256, k.role, k.label, g.event_types, g.organisations FROM {self._table} k"
-            f" LEFT JOIN {self._table}_grants g ON g.key_id = k.key_id WHERE k.key_id = ? AND k.revoked_at IS NULL",
-            (parts[1],),
-        )
+        row = self.db.session().fetchone(self._select_key("k.secret_sha256, "), (parts[1],))
         if row is None or not hmac.compare_digest(row[0], _digest(parts[2])):
             return None
         return _principal(parts[1], row[1:])
 
+    def _select_key(self, extra: str) -> str:
+        """A live key by id, with its role, label and grant (`extra`: more columns first)."""
+        return (
+            f"SELECT {extra}k.role, k.label, g.event_types, g.organisations FROM {self._table} k"
+            f" LEFT JOIN {self._table}_grants g ON g.key_id = k.key_id WHERE k.key_id = ? AND k.revoked_at IS NULL"
+        )
+
     def find(self, key_id: str) -> Principal | None:
         """The key by id, if not revoked (what a webhook subscription's owner may still see)."""
-        row = self.db.session().fetchone(
-            f"SELECT k.role, k.label, g.event_types, g.organisations FROM {self._table} k"
-            f" LEFT JOIN {self._table}_grants g ON g.key_id = k.key_id WHERE k.key_id = ? AND k.revoked_at IS NULL",
-            (key_id,),
-        )
+        row = self.db.session().fetchone(self._select_key(""), (key_id,))
         return _principal(key_id, row) if row else None
 
     def revoke(self, key_id: str) -> bool:

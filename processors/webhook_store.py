@@ -221,15 +221,21 @@ class WebhookStore:
         added = 0
         with self.db.transaction() as tx:
             for position, event_id, stream_id in events:
-                delivery_id = f"{subscription_id}:{position}:{replay}"
-                if tx.fetchone(f"SELECT 1 FROM {self._deliveries} WHERE delivery_id = ?", (delivery_id,)):
-                    continue
-                tx.execute(
+                added += tx.execute(
                     f"INSERT INTO {self._deliveries} (delivery_id, subscription_id, position, event_id, stream_id,"
-                    " status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
-                    (delivery_id, subscription_id, position, event_id, stream_id, PENDING, now, now),
+                    " status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)"
+                    " ON CONFLICT (delivery_id) DO NOTHING",
+                    (
+                        f"{subscription_id}:{position}:{replay}",
+                        subscription_id,
+                        position,
+                        event_id,
+                        stream_id,
+                        PENDING,
+                        now,
+                        now,
+                    ),
                 )
-                added += 1
             if cursor is not None:
                 tx.execute(f"UPDATE {self._subs} SET cursor = ? WHERE subscription_id = ?", (cursor, subscription_id))
         return added

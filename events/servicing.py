@@ -92,14 +92,11 @@ def fold_service(events: Iterable[ServiceEvent]) -> Service | None:
     return service
 
 
-def evolve_incident(incident: IncidentRecord | None, event: IncidentEvent) -> IncidentRecord:
-    return event.incident  # every incident event carries the incident as it stands after it
-
-
 def fold_incident(events: Iterable[IncidentEvent]) -> IncidentRecord | None:
+    """Every incident event carries the incident as it stands after it: the last one is the incident."""
     incident: IncidentRecord | None = None
     for event in events:
-        incident = evolve_incident(incident, event)
+        incident = event.incident
     return incident
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import (
+    batch,
     billing,
     chargeback,
     contract_pages,
@@ -67,6 +68,7 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
     app.state.orderledger = ledger_app
     problems.install(app)
     app.include_router(orders.router)
+    app.include_router(batch.router)
     app.include_router(contracts.router)
     app.include_router(billing.router)
     app.include_router(chargeback.router)
@@ -88,5 +90,9 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
     def root() -> RedirectResponse:
         return RedirectResponse("/status")
 
-    app.add_middleware(BodyLimit, max_bytes=ledger_app.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=ledger_app.settings.max_body_bytes,
+        per_path={"/v1/batch": ledger_app.settings.max_batch_body_bytes},
+    )
     return app

@@ -54,14 +54,17 @@ def command_context(
         if not text.isdigit():
             raise Problem(400, "invalid_if_match", 'If-Match must be the stream version you read, e.g. "3"')
         expected = int(text)
+
     # The same key with the same request (method, path, body) replays; another body is refused.
-    fingerprint = f"{request.method} {request.url.path}\n{canonical_json(body.model_dump(mode='json'))}"
+    def fingerprint() -> str:  # only with a key: a batch's body is large
+        return f"{request.method} {request.url.path}\n{canonical_json(body.model_dump(mode='json'))}"
+
     return CommandContext(
         actor=f"{caller.role}/{caller.key_id}",
         now=app.clock(),
         correlation_id=correlation_id,
         idempotency_key=f"{caller.key_id}:{idempotency_key}" if idempotency_key else None,
-        request_hash=hashlib.sha256(fingerprint.encode()).hexdigest(),
+        request_hash=hashlib.sha256(fingerprint().encode()).hexdigest() if idempotency_key else "",
         expected_version=expected,
     )
 

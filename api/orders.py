@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from api.commands import IdempotencyKey, IfMatch, business_today, command_contex
 from api.problems import Problem
 from events.calendar import add_working_days
 from events.command_handling import CommandResult
+from events.errors import CommandRejected
 from events.model import Fact
 from events.money import Amount, UnitPrice
 from events.ordering import Order
@@ -132,11 +133,7 @@ def place_order(
     idempotency_key: IdempotencyKey = None,
 ) -> CommandAccepted:
     require(caller, "broker", "client")
-    if caller.client_org and caller.client_org != body.client_org:
-        raise Problem(
-            403, "forbidden_organisation", f"a client:{caller.client_org} key can only order for {caller.client_org}"
-        )
-    draft = PlaceOrder(order_id="", placed_at=body.placed_at or app.clock(), **body.model_dump(exclude={"placed_at"}))
+    draft = placement(body, caller, app.clock())
     result = app.desk.place(draft, command_context(request, app, caller, body, idempotency_key))
     response.headers["Location"] = f"/v1/orders/{result.stream_id}"
     return _accepted(app, response, result)
@@ -204,6 +201,27 @@ ACTIONS = (
 )
 
 
+def authorizer(action: Action, caller: Principal, order_id: str) -> Callable[[Order], None]:
+    """Checked on the ledger's own state, not a projection that may lag behind it."""
+
+    def authorize(order: Order) -> None:
+        if not caller.may_see(order.client_org):
+            raise CommandRejected("order_not_found", f"there is no order {order_id}", 404)
+        if action.path == "award" and caller.client_org and order.processing != "delegated":
+            raise CommandRejected("forbidden_role", "only the broker awards a call-up it processes", 403)
+
+    return authorize
+
+
+def placement(body: PlaceOrderBody, caller: Principal, now: datetime) -> PlaceOrder:
+    """The order to place, its number still to be assigned; a client key orders only for itself."""
+    if caller.client_org and caller.client_org != body.client_org:
+        raise CommandRejected(
+            "forbidden_organisation", f"a client:{caller.client_org} key can only order for {caller.client_org}", 403
+        )
+    return PlaceOrder(order_id="", placed_at=body.placed_at or now, **body.model_dump(exclude={"placed_at"}))
+
+
 def _endpoint(action: Action) -> Callable[..., CommandAccepted]:
     def endpoint(
         order_id: str,
@@ -216,17 +234,11 @@ def _endpoint(action: Action) -> Callable[..., CommandAccepted]:
         if_match: IfMatch = None,
     ) -> CommandAccepted:
         require(caller, *action.roles)
-
-        def authorize(order: Order) -> None:
-            # Checked on the ledger's own state, not a projection that may lag behind it.
-            if not caller.may_see(order.client_org):
-                raise Problem(404, "order_not_found", f"there is no order {order_id}")
-            if action.path == "award" and caller.client_org and order.processing != "delegated":
-                raise Problem(403, "forbidden_role", "only the broker awards a call-up it processes")
-
         command = action.command(body, caller, business_today(app))
         context = command_context(request, app, caller, body, idempotency_key, if_match)
-        return _accepted(app, response, app.desk.execute(order_id, command, context, authorize))
+        return _accepted(
+            app, response, app.desk.execute(order_id, command, context, authorizer(action, caller, order_id))
+        )
 
     # FastAPI reads the body's model from the annotation: give each endpoint its own.
     endpoint.__annotations__ = {**endpoint.__annotations__, "body": action.body}

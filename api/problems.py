@@ -79,7 +79,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [_error(e) for e in exc.errors()]
+        errors = [field_error(e) for e in exc.errors()]
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             return problem_response(
                 400, "malformed_json", "the request body is not valid JSON", request.url.path, errors=errors
@@ -104,7 +104,7 @@ def install(app: FastAPI) -> None:
         )
 
 
-def _error(error: Any) -> dict[str, str]:
+def field_error(error: Any) -> dict[str, str]:
     location = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
     message = str(error.get("msg", "invalid"))
     message = message.removeprefix("Value error, ")

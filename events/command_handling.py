@@ -35,6 +35,7 @@ from events.ledger import (
     DuplicateCommand,
     Ledger,
     NewEvent,
+    RecordedEvent,
     StreamAppend,
     StreamVersionConflict,
 )
@@ -125,6 +126,46 @@ class Plan:
     conditions: list[tuple[str, int]] = field(default_factory=list)
 
 
+class LedgerStreams:
+    """The state of the streams a decision reads, folded from the ledger as it is now.
+
+    A batch reads through its own streams (events.batch_handling.Workspace): the ledger's state
+    plus what the batch's earlier commands decided.
+    """
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def order(self, order_id: str) -> tuple[Order | None, int]:
+        return fold_order(self.ledger.read_stream(order_id))
+
+    def contract(self, contract_id: str) -> tuple[contracting.Contract | None, int]:
+        return fold_contract(self.ledger.read_stream(contract_stream(contract_id)))
+
+    def calendar(self) -> tuple[BillingCalendar, int]:
+        """The closed months and the version of the billing-periods stream they were read at."""
+        recorded = self.ledger.read_stream(BILLING_PERIODS_STREAM)
+        calendar = fold_calendar(decode_period_event(r.data) for r in recorded)
+        return calendar, recorded[-1].stream_version if recorded else NO_STREAM
+
+    def last_stream_id(self, prefix: str) -> str | None:
+        return self.ledger.last_stream_id(prefix)
+
+
+def fold_order(recorded: Sequence[RecordedEvent]) -> tuple[Order | None, int]:
+    order: Order | None = None
+    for event in recorded:
+        order = ordering.evolve(order, decode_order_event(event.data))
+    return order, recorded[-1].stream_version if recorded else NO_STREAM
+
+
+def fold_contract(recorded: Sequence[RecordedEvent]) -> tuple[contracting.Contract | None, int]:
+    contract: contracting.Contract | None = None
+    for event in recorded:
+        contract = contracting.evolve(contract, decode_contract_event(event.data))
+    return contract, recorded[-1].stream_version if recorded else NO_STREAM
+
+
 class Desk:
     """The one place commands are carried out, whatever the ledger adapter."""
 
@@ -132,24 +173,15 @@ class Desk:
         self.ledger = ledger
         self.rates = rates
         self.new_id = new_id
+        self.streams = LedgerStreams(ledger)
 
     # ------------------------------------------------------------ loading
 
     def load(self, order_id: str) -> tuple[Order | None, int]:
-        order: Order | None = None
-        version = NO_STREAM
-        for recorded in self.ledger.read_stream(order_id):
-            order = ordering.evolve(order, decode_order_event(recorded.data))
-            version = recorded.stream_version
-        return order, version
+        return self.streams.order(order_id)
 
     def load_contract(self, contract_id: str) -> tuple[contracting.Contract | None, int]:
-        contract: contracting.Contract | None = None
-        version = NO_STREAM
-        for recorded in self.ledger.read_stream(_contract_stream(contract_id)):
-            contract = contracting.evolve(contract, decode_contract_event(recorded.data))
-            version = recorded.stream_version
-        return contract, version
+        return self.streams.contract(contract_id)
 
     # ------------------------------------------------------------ orders
 
@@ -158,24 +190,22 @@ class Desk:
 
         Numbers run per calendar year of placement: ORD-2026-000001, ORD-2026-000002, ...
         """
-        prefix = f"ORD-{draft.placed_at.astimezone(EASTERN).year}-"
-        placed = context.model_copy(update={"now": draft.placed_at})
-
-        def plan() -> Plan:
-            # The contract is read before the number: an order and its reservation commit together,
-            # so a contract that holds a reservation for number N is read with order N visible too.
-            contract = self.load_contract(draft.contract_id) if draft.contract_id else None
-            last = self.ledger.last_stream_id(prefix)
-            number = int(last.removeprefix(prefix)) + 1 if last else 1
-            command = draft.model_copy(update={"order_id": f"{prefix}{number:06d}"})
-            events = ordering.decide(command, None, self.rates)
-            appends: list[tuple[str, str, int, list[Any]]] = [(command.order_id, "order", NO_STREAM, events)]
-            if contract is not None:
-                appends.append(self._reservation(command, events[0], *contract))
-            return Plan(appends)
-
         # A conflict on a new order's stream means another request took the number: take the next.
-        return self.run(plan, placed, retries=RETRIES_ON_CONFLICT * 4)
+        return self.run(lambda: self.place_plan(draft, self.streams), placing(draft, context), RETRIES_ON_CONFLICT * 4)
+
+    def place_plan(self, draft: PlaceOrder, streams: LedgerStreams) -> Plan:
+        prefix = f"ORD-{draft.placed_at.astimezone(EASTERN).year}-"
+        # The contract is read before the number: an order and its reservation commit together,
+        # so a contract that holds a reservation for number N is read with order N visible too.
+        contract = streams.contract(draft.contract_id) if draft.contract_id else None
+        last = streams.last_stream_id(prefix)
+        number = int(last.removeprefix(prefix)) + 1 if last else 1
+        command = draft.model_copy(update={"order_id": f"{prefix}{number:06d}"})
+        events = ordering.decide(command, None, self.rates)
+        appends: list[tuple[str, str, int, list[Any]]] = [(command.order_id, "order", NO_STREAM, events)]
+        if contract is not None:
+            appends.append(self._reservation(command, events[0], *contract))
+        return Plan(appends)
 
     def execute(
         self,
@@ -185,33 +215,39 @@ class Desk:
         authorize: Callable[[Order], None] | None = None,
     ) -> CommandResult:
         """Decide and append; `authorize` sees the order (from the ledger) first and may refuse."""
+        return self.run(lambda: self.order_plan(order_id, command, context, authorize, self.streams), context)
 
-        def plan() -> Plan:
-            order, version = self.load(order_id)
-            if order is None:
-                raise CommandRejected("order_not_found", f"there is no order {order_id}", 404)
-            if authorize:
-                authorize(order)
-            _expect(context, order_id, version)
-            events: list[Any] = ordering.decide(command, order, self.rates)
-            conditions: list[tuple[str, int]] = []
-            credits: list[tuple[str, str, int, list[Any]]] = []
-            if any(isinstance(e, LateDeliveryRebateApplied) for e in events):
-                # The credit names the rebate's event id, so the order's events get theirs now.
-                decided, events = events, [self.envelope(e, "order", context) for e in events]
-                calendar, calendar_version = self.load_calendar()
-                conditions.append((BILLING_PERIODS_STREAM, calendar_version))
-                for number, (fact, enveloped) in enumerate(zip(decided, events, strict=True), 1):
-                    if isinstance(fact, LateDeliveryRebateApplied):
-                        credits.append(self._rebate_credit(order, version + number, enveloped, fact, calendar))
-            appends: list[tuple[str, str, int, list[Any]]] = [(order_id, "order", version, events), *credits]
-            if order.contract_id:
-                linked = self._contract_effect(order, command)
-                if linked:
-                    appends.append(linked)
-            return Plan(appends, conditions)
-
-        return self.run(plan, context)
+    def order_plan(
+        self,
+        order_id: str,
+        command: OrderCommand,
+        context: CommandContext,
+        authorize: Callable[[Order], None] | None,
+        streams: LedgerStreams,
+    ) -> Plan:
+        order, version = streams.order(order_id)
+        if order is None:
+            raise CommandRejected("order_not_found", f"there is no order {order_id}", 404)
+        if authorize:
+            authorize(order)
+        _expect(context, order_id, version)
+        events: list[Any] = ordering.decide(command, order, self.rates)
+        conditions: list[tuple[str, int]] = []
+        credits: list[tuple[str, str, int, list[Any]]] = []
+        if any(isinstance(e, LateDeliveryRebateApplied) for e in events):
+            # The credit names the rebate's event id, so the order's events get theirs now.
+            decided, events = events, [self.envelope(e, "order", context) for e in events]
+            calendar, calendar_version = streams.calendar()
+            conditions.append((BILLING_PERIODS_STREAM, calendar_version))
+            for number, (fact, enveloped) in enumerate(zip(decided, events, strict=True), 1):
+                if isinstance(fact, LateDeliveryRebateApplied):
+                    credits.append(self._rebate_credit(order, version + number, enveloped, fact, calendar, streams))
+        appends: list[tuple[str, str, int, list[Any]]] = [(order_id, "order", version, events), *credits]
+        if order.contract_id:
+            linked = self._contract_effect(order, command, streams)
+            if linked:
+                appends.append(linked)
+        return Plan(appends, conditions)
 
     def _rebate_credit(
         self,
@@ -220,9 +256,10 @@ class Desk:
         enveloped: NewEvent,
         rebate: LateDeliveryRebateApplied,
         calendar: BillingCalendar,
+        streams: LedgerStreams,
     ) -> tuple[str, str, int, list[Any]]:
         """The credit for a rebate: one stream per rebate, named by the rebate's place in the order's stream."""
-        contract = self.load_contract(order.contract_id)[0] if order.contract_id else None
+        contract = streams.contract(order.contract_id)[0] if order.contract_id else None
         credit_id = f"{order.order_id}-rebate-{rebate_version}"
         credit = grant_credit(
             CreditDue(
@@ -251,9 +288,7 @@ class Desk:
 
     def load_calendar(self) -> tuple[BillingCalendar, int]:
         """The closed months and the version of the billing-periods stream they were read at."""
-        recorded = self.ledger.read_stream(BILLING_PERIODS_STREAM)
-        calendar = fold_calendar(decode_period_event(r.data) for r in recorded)
-        return calendar, recorded[-1].stream_version if recorded else NO_STREAM
+        return self.streams.calendar()
 
     def load_organisation(self, code: str) -> OrganisationRegistered | None:
         recorded = self.ledger.read_stream(organisation_stream(code))
@@ -291,12 +326,14 @@ class Desk:
                 quantities={line.sku: line.quantity for line in command.lines},
             )
             events = contracting.decide(reserve, contract)
-        return (_contract_stream(command.contract_id), "contract", version, events)
+        return (contract_stream(command.contract_id), "contract", version, events)
 
-    def _contract_effect(self, order: Order, command: OrderCommand) -> tuple[str, str, int, list[Any]] | None:
+    def _contract_effect(
+        self, order: Order, command: OrderCommand, streams: LedgerStreams
+    ) -> tuple[str, str, int, list[Any]] | None:
         """Awarding draws the order on its contract; cancelling gives it back."""
         assert order.contract_id
-        contract, version = self.load_contract(order.contract_id)
+        contract, version = streams.contract(order.contract_id)
         if contract is None:
             return None
         linked: Any
@@ -324,17 +361,19 @@ class Desk:
             )
         else:
             return None
-        return (_contract_stream(order.contract_id), "contract", version, contracting.decide(linked, contract))
+        return (contract_stream(order.contract_id), "contract", version, contracting.decide(linked, contract))
 
     # ------------------------------------------------------------ contracts
 
     def execute_contract(self, contract_id: str, command: ContractCommand, context: CommandContext) -> CommandResult:
-        def plan() -> Plan:
-            contract, version = self.load_contract(contract_id)
-            _expect(context, contract_id, version)
-            return Plan([(_contract_stream(contract_id), "contract", version, contracting.decide(command, contract))])
+        return self.run(lambda: self.contract_plan(contract_id, command, context, self.streams), context)
 
-        return self.run(plan, context)
+    def contract_plan(
+        self, contract_id: str, command: ContractCommand, context: CommandContext, streams: LedgerStreams
+    ) -> Plan:
+        contract, version = streams.contract(contract_id)
+        _expect(context, contract_id, version)
+        return Plan([(contract_stream(contract_id), "contract", version, contracting.decide(command, contract))])
 
     # ------------------------------------------------------------ appending
 
@@ -420,8 +459,13 @@ def organisation_stream(code: str) -> str:
     return f"organisation-{code}"
 
 
-def _contract_stream(contract_id: str) -> str:
+def contract_stream(contract_id: str) -> str:
     return f"contract-{contract_id}"
+
+
+def placing(draft: PlaceOrder, context: CommandContext) -> CommandContext:
+    """An order's events are stamped with its placement time, the ledger clock of its placing."""
+    return context.model_copy(update={"now": draft.placed_at})
 
 
 def _expect(context: CommandContext, stream_id: str, version: int) -> None:

@@ -23,6 +23,8 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # POST /v1/batch carries up to 5,000 commands (an order with many lines is a few kB).
+    max_batch_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     # Server mode: set a PostgreSQL URL (the application role) to leave the embedded default.
     database_url: str | None = Field(default=None, pattern=r"^postgres(ql)?://")

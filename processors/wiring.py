@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from events.batch_handling import BatchDesk
 from events.billing_handling import BillingDesk
 from events.command_handling import CommandContext, Desk
 from events.ledger import Ledger
@@ -47,6 +48,10 @@ class Orderledger:
     @property
     def services(self) -> ServiceDesk:
         return ServiceDesk(self.desk)
+
+    @property
+    def batches(self) -> BatchDesk:
+        return BatchDesk(self.desk)
 
     def wait_for(self, projection: Projection[Any], key: str, position: int, timeout: float) -> bool:
         """Read-your-writes: wait until the projection's row `key` has applied `position`."""

@@ -86,10 +86,26 @@ class StreamAppend(Fact):
 
 
 class CommandRecord(Fact):
-    """An idempotency key and the hash of the request it first came with."""
+    """An idempotency key, the hash of the request it first came with, and (for a batch) its answer."""
 
     key: str
     request_hash: str
+    response: dict[str, Any] | None = None  # a batch's per-command answer, replayed as it was
+
+
+def stored_outcome(record: CommandRecord, results: list[AppendResult]) -> Any:
+    """What the ledger keeps of a command: its append results, and a batch's answer beside them."""
+    appended = [r.model_dump(mode="json") for r in results]
+    return appended if record.response is None else {"results": appended, "response": record.response}
+
+
+def outcome_from_stored(key: str, request_hash: str, stored: Any) -> CommandOutcome:
+    response = None
+    if isinstance(stored, dict):
+        stored, response = stored["results"], stored["response"]
+    return CommandOutcome(
+        key=key, request_hash=request_hash, results=tuple(AppendResult(**r) for r in stored), response=response
+    )
 
 
 class AppendResult(Fact):
@@ -105,6 +121,7 @@ class CommandOutcome(Fact):
     key: str
     request_hash: str
     results: tuple[AppendResult, ...]
+    response: dict[str, Any] | None = None
 
 
 class VerifyReport(Fact):
@@ -142,6 +159,10 @@ class Ledger(Protocol):
     def append_batch(self, appends: list[StreamAppend], command: CommandRecord | None = None) -> list[AppendResult]: ...
 
     def read_stream(self, stream_id: str) -> list[RecordedEvent]: ...
+
+    def read_streams(self, stream_ids: list[str]) -> dict[str, list[RecordedEvent]]:
+        """Several streams in one query: each named stream that exists, its events in version order."""
+        ...
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]: ...
 

@@ -30,7 +30,9 @@ from events.ledger import (
     StreamAppend,
     StreamVersionConflict,
     VerifyReport,
+    outcome_from_stored,
     recorded_from_row,
+    stored_outcome,
 )
 from events.ledger.chain import GENESIS_HASH, event_hash, new_event_fields, stored_time, verify_chain
 
@@ -211,17 +213,18 @@ class PostgresLedger:
             position, prev_hash = head if head else (0, GENESIS_HASH)
             recorded_at = self._clock()
             recorded_text = stored_time(recorded_at)
-            versions: dict[str, int] = {}
+            versions = {
+                stream_id: int(version)
+                for stream_id, version in db.execute(
+                    "SELECT stream_id, MAX(stream_version) FROM ledger.ledger_events WHERE stream_id = ANY(%s)"
+                    " GROUP BY stream_id",
+                    (sorted({a.stream_id for a in appends}),),
+                )
+            }
             rows: list[tuple[Any, ...]] = []
             results = []
             for append in appends:
-                version = versions.get(append.stream_id)
-                if version is None:
-                    found = db.execute(
-                        "SELECT MAX(stream_version) FROM ledger.ledger_events WHERE stream_id = %s",
-                        (append.stream_id,),
-                    ).fetchone()
-                    version = int(found[0] or 0) if found else 0
+                version = versions.get(append.stream_id, 0)
                 if version != append.expected_version:
                     raise StreamVersionConflict(append.stream_id, append.expected_version, version)
                 first = position + 1
@@ -256,20 +259,14 @@ class PostgresLedger:
                         stream_id=append.stream_id, stream_version=version, first_position=first, last_position=position
                     )
                 )
-            with db.cursor() as cursor:
-                cursor.executemany(
-                    f"INSERT INTO ledger.ledger_events ({_COLUMNS}) VALUES ({', '.join(['%s'] * 15)})", rows
-                )
+            with db.cursor() as cursor, cursor.copy(f"COPY ledger.ledger_events ({_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:  # COPY: one round trip for the whole batch, not one per event
+                    copy.write_row(row)
             if command is not None:
                 db.execute(
                     "INSERT INTO ledger.ledger_commands (key, request_hash, results, recorded_at)"
                     " VALUES (%s, %s, %s, %s)",
-                    (
-                        command.key,
-                        command.request_hash,
-                        Jsonb([r.model_dump(mode="json") for r in results]),
-                        recorded_at,
-                    ),
+                    (command.key, command.request_hash, Jsonb(stored_outcome(command, results)), recorded_at),
                 )
             if self.before_commit:
                 self.before_commit()
@@ -280,6 +277,19 @@ class PostgresLedger:
             f"SELECT {_COLUMNS} FROM ledger.ledger_events WHERE stream_id = %s ORDER BY stream_version", (stream_id,)
         )
         return [recorded_from_row(row) for row in rows]
+
+    def read_streams(self, stream_ids: list[str]) -> dict[str, list[RecordedEvent]]:
+        found: dict[str, list[RecordedEvent]] = {}
+        if not stream_ids:
+            return found
+        rows = self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM ledger.ledger_events WHERE stream_id = ANY(%s) ORDER BY stream_id, stream_version",
+            (sorted(set(stream_ids)),),
+        )
+        for row in rows:
+            event = recorded_from_row(row)
+            found.setdefault(event.stream_id, []).append(event)
+        return found
 
     def read_events(self, event_ids: list[str]) -> list[RecordedEvent]:
         if not event_ids:
@@ -305,8 +315,8 @@ class PostgresLedger:
         rows = self._db.fetchall("SELECT request_hash, results FROM ledger.ledger_commands WHERE key = %s", (key,))
         if not rows:
             return None
-        request_hash, results = rows[0]
-        return CommandOutcome(key=key, request_hash=request_hash, results=tuple(AppendResult(**r) for r in results))
+        request_hash, stored = rows[0]
+        return outcome_from_stored(key, request_hash, stored)
 
     def last_stream_id(self, prefix: str) -> str | None:
         rows = self._db.fetchall(

@@ -23,7 +23,9 @@ from events.ledger import (
     StreamAppend,
     StreamVersionConflict,
     VerifyReport,
+    outcome_from_stored,
     recorded_from_row,
+    stored_outcome,
 )
 from events.ledger.chain import (
     GENESIS_HASH,
@@ -158,15 +160,10 @@ class SqliteLedger:
             head = db.execute("SELECT position, hash FROM ledger_events ORDER BY position DESC LIMIT 1").fetchone()
             position, prev_hash = head if head else (0, GENESIS_HASH)
             recorded_at = stored_time(self._clock())
-            versions: dict[str, int] = {}
+            versions = _stream_versions(db, [a.stream_id for a in appends])
             results = []
             for append in appends:
-                version = versions.get(append.stream_id)
-                if version is None:
-                    row = db.execute(
-                        "SELECT MAX(stream_version) FROM ledger_events WHERE stream_id = ?", (append.stream_id,)
-                    ).fetchone()
-                    version = row[0] or 0
+                version = versions.get(append.stream_id, 0)
                 if version != append.expected_version:
                     raise StreamVersionConflict(append.stream_id, append.expected_version, version)
                 first = position + 1
@@ -188,12 +185,7 @@ class SqliteLedger:
             if command is not None:
                 db.execute(
                     "INSERT INTO ledger_commands (key, request_hash, results, recorded_at) VALUES (?, ?, ?, ?)",
-                    (
-                        command.key,
-                        command.request_hash,
-                        json.dumps([r.model_dump(mode="json") for r in results]),
-                        recorded_at,
-                    ),
+                    (command.key, command.request_hash, json.dumps(stored_outcome(command, results)), recorded_at),
                 )
             return results
 
@@ -206,6 +198,25 @@ class SqliteLedger:
             .fetchall()
         )
         return [recorded_from_row(row) for row in rows]
+
+    def read_streams(self, stream_ids: list[str]) -> dict[str, list[RecordedEvent]]:
+        found: dict[str, list[RecordedEvent]] = {}
+        unique = sorted(set(stream_ids))
+        for start in range(0, len(unique), 500):  # well under SQLite's bound on parameters
+            chunk = unique[start : start + 500]
+            rows = (
+                self._db.get()
+                .execute(
+                    f"SELECT {_COLUMNS} FROM ledger_events WHERE stream_id IN ({', '.join('?' * len(chunk))})"
+                    " ORDER BY stream_id, stream_version",
+                    chunk,
+                )
+                .fetchall()
+            )
+            for row in rows:
+                event = recorded_from_row(row)
+                found.setdefault(event.stream_id, []).append(event)
+        return found
 
     def read_events(self, event_ids: list[str]) -> list[RecordedEvent]:
         if not event_ids:
@@ -237,11 +248,7 @@ class SqliteLedger:
         row = (
             self._db.get().execute("SELECT request_hash, results FROM ledger_commands WHERE key = ?", (key,)).fetchone()
         )
-        if row is None:
-            return None
-        return CommandOutcome(
-            key=key, request_hash=row[0], results=tuple(AppendResult(**r) for r in json.loads(row[1]))
-        )
+        return None if row is None else outcome_from_stored(key, row[0], json.loads(row[1]))
 
     def last_stream_id(self, prefix: str) -> str | None:
         row = (
@@ -265,6 +272,20 @@ def _readable(row: tuple[Any, ...]) -> RecordedEvent:
         return recorded_from_row(row)
     except (ValueError, TypeError) as exc:
         raise UnreadableRow(int(row[0]), str(exc)) from exc
+
+
+def _stream_versions(db: sqlite3.Connection, stream_ids: list[str]) -> dict[str, int]:
+    """The current version of each named stream that exists, in one query per 500 streams."""
+    versions: dict[str, int] = {}
+    unique = sorted(set(stream_ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        query = (
+            "SELECT stream_id, MAX(stream_version) FROM ledger_events"
+            f" WHERE stream_id IN ({', '.join('?' * len(chunk))}) GROUP BY stream_id"
+        )
+        versions.update({stream_id: int(version) for stream_id, version in db.execute(query, chunk)})
+    return versions
 
 
 def _row_values(fields: dict[str, Any]) -> tuple[Any, ...]:

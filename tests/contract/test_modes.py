@@ -167,3 +167,54 @@ def test_given_either_mode_when_a_webhook_subscription_is_served_then_the_signed
         assert [p["subject"] for p in payloads] == ["organisation-ESDC", "organisation-CRA"]
     finally:
         receiver.close()
+
+
+def test_given_either_mode_when_a_batch_is_sent_then_it_appends_the_same_events_in_one_go(mode_app):
+    today = date(2026, 11, 23).isoformat()
+    contract = {
+        "contract_id": "CT-CLOUD-1",
+        "kind": "cloud",
+        "supplier": "Northern Micro Inc.",
+        "ceiling": "1000.00",
+        "start_date": "2026-01-01",
+        "end_date": "2028-12-31",
+    }
+    usage = [
+        {
+            "path": "/v1/contracts/CT-CLOUD-1/consumption",
+            "body": {
+                "consumption_id": f"use-{n}",
+                "client_org": "ESDC",
+                "amount": "300.00",
+                "period": "2026-11",
+                "source": "cloud_usage_report",
+                "reference": f"line {n}",
+                "recorded_on": today,
+            },
+        }
+        for n in range(4)
+    ]
+    commands = [
+        {"path": "/v1/contracts", "body": contract},
+        *usage,  # the fourth would overdraw the ceiling: refused, the others kept
+        {"path": "/v1/orders", "body": order_body()},
+        {"path": "/v1/orders/ORD-2026-000001/award", "body": {"contract_number": "CU-7", "awarded_on": today}},
+    ]
+    with TestClient(create_app(mode_app)) as client:
+        broker = {"Authorization": f"Bearer {mode_app.keys.create('broker')}"}
+        answer = client.post("/v1/batch", json={"commands": commands}, headers=broker).json()
+        assert (answer["accepted"], answer["rejected"]) == (6, 1)
+        assert answer["results"][4]["code"] == "ceiling_exceeded"
+        events = mode_app.ledger.read_all(0, 100)
+        assert [(e.stream_id, e.stream_version, e.type) for e in events] == [
+            ("contract-CT-CLOUD-1", 1, "ContractRegistered"),
+            ("contract-CT-CLOUD-1", 2, "ConsumptionRecorded"),
+            ("contract-CT-CLOUD-1", 3, "ConsumptionRecorded"),
+            ("contract-CT-CLOUD-1", 4, "ConsumptionRecorded"),
+            ("contract-CT-CLOUD-1", 5, "CapacityThresholdReached"),  # 80 %
+            ("contract-CT-CLOUD-1", 6, "CapacityThresholdReached"),  # 90 %
+            ("ORD-2026-000001", 1, "OrderPlaced"),
+            ("ORD-2026-000001", 2, "CallUpAwarded"),
+        ]
+        assert answer["last_position"] == len(events) == 8
+        assert mode_app.ledger.verify().ok

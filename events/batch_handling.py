@@ -13,8 +13,11 @@ contracts of those orders in a second one), and the appends go to the ledger tog
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from events import contracting, ordering
 from events.catalogue import decode_contract_event, decode_order_event
@@ -87,27 +90,74 @@ def refused(index: int, status: int, code: str, message: str) -> CommandOutcome:
     return CommandOutcome(index=index, status=status, code=code, message=message)
 
 
-class Workspace(LedgerStreams):
-    """The streams a batch reads: the ledger's state, then each accepted command's events folded in."""
+class StreamStates:
+    """The folded state of recently used streams, each at the version it was folded to (bounded, LRU).
 
-    def __init__(self, desk: Desk) -> None:
+    A state is used only while its stream is still at that version (checked in one query per
+    batch), so a busy contract is not read and folded again from its first event for every batch.
+    Only states of committed appends are kept; they are never changed in place (see `Workspace`).
+    """
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self._states: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, stream_id: str, version: int) -> Any:
+        with self._lock:
+            found = self._states.get(stream_id)
+            if found is None or found[1] != version:
+                return _MISSING
+            self._states.move_to_end(stream_id)
+            return found[0]
+
+    def keep(self, states: dict[str, tuple[Any, int]]) -> None:
+        with self._lock:
+            for stream_id, state in states.items():
+                self._states[stream_id] = state
+                self._states.move_to_end(stream_id)
+            while len(self._states) > self.limit:
+                self._states.popitem(last=False)
+
+
+_MISSING = object()
+
+
+class Workspace(LedgerStreams):
+    """The streams a batch reads: the ledger's state, then each accepted command's events folded in.
+
+    A contract's state is extended in place once the batch has its own copy of it (`owned`): the
+    first event a batch folds into a stream copies the state it read, the next ones do not.
+    """
+
+    def __init__(self, desk: Desk, known: StreamStates) -> None:
         super().__init__(desk.ledger)
         self.desk = desk
+        self.known = known
         self.orders: dict[str, tuple[Order | None, int]] = {}
         self.contracts: dict[str, tuple[Contract | None, int]] = {}
         self.versions: dict[str, int] = {}  # every stream the batch read or wrote, at its current version
+        self.owned: set[str] = set()
         self.numbers: dict[str, str | None] = {}  # the last order number per year prefix
         self._calendar: tuple[BillingCalendar, int] | None = None
 
     def read_ahead(self, stream_ids: Sequence[str]) -> None:
-        """Read the named streams in one query, then the contracts their orders draw on in another."""
+        """Read the named streams (those not known at their current version) in one query, then the
+        contracts their orders draw on the same way."""
         wanted = [s for s in dict.fromkeys(stream_ids) if s not in self.versions]
-        found = self.ledger.read_streams(wanted)
+        current = self.ledger.stream_versions(wanted)
+        unknown = []
         for stream_id in wanted:
-            if stream_id.startswith("contract-"):
-                self._keep_contract(stream_id, fold_contract(found.get(stream_id, [])))
+            version = current.get(stream_id, NO_STREAM)
+            state = self.known.get(stream_id, version) if version else None
+            if state is _MISSING:
+                unknown.append(stream_id)
             else:
-                self._keep_order(stream_id, fold_order(found.get(stream_id, [])))
+                self._keep(stream_id, (state, version))
+        found = self.ledger.read_streams(unknown)
+        for stream_id in unknown:
+            recorded = found.get(stream_id, [])
+            self._keep(stream_id, fold_contract(recorded) if _is_contract(stream_id) else fold_order(recorded))
         linked = [
             contract_stream(order.contract_id)
             for order, _ in self.orders.values()
@@ -116,25 +166,24 @@ class Workspace(LedgerStreams):
         if linked:
             self.read_ahead(linked)
 
-    def _keep_order(self, stream_id: str, state: tuple[Order | None, int]) -> None:
-        self.orders[stream_id] = state
+    def _keep(self, stream_id: str, state: tuple[Any, int]) -> None:
+        (self.contracts if _is_contract(stream_id) else self.orders)[stream_id] = state
         self.versions[stream_id] = state[1]
 
-    def _keep_contract(self, stream_id: str, state: tuple[Contract | None, int]) -> None:
-        self.contracts[stream_id] = state
-        self.versions[stream_id] = state[1]
+    def states(self) -> dict[str, tuple[Any, int]]:
+        return {**self.orders, **self.contracts}
 
     # ------------------------------------------------------------ the reads a decision makes
 
     def order(self, order_id: str) -> tuple[Order | None, int]:
         if order_id not in self.orders:
-            self._keep_order(order_id, super().order(order_id))
+            self._keep(order_id, super().order(order_id))
         return self.orders[order_id]
 
     def contract(self, contract_id: str) -> tuple[Contract | None, int]:
         stream_id = contract_stream(contract_id)
         if stream_id not in self.contracts:
-            self._keep_contract(stream_id, super().contract(contract_id))
+            self._keep(stream_id, super().contract(contract_id))
         return self.contracts[stream_id]
 
     def calendar(self) -> tuple[BillingCalendar, int]:
@@ -152,7 +201,7 @@ class Workspace(LedgerStreams):
     def absorb(self, plan: Plan, context: CommandContext) -> list[StreamAppend]:
         """The command's appends, enveloped, with the workspace moved past them; refused if a stream
         it writes was decided on a version the batch has already moved past."""
-        appends = []
+        decided = []
         for stream_id, kind, version, facts in plan.appends:
             if not facts:
                 continue
@@ -161,28 +210,35 @@ class Workspace(LedgerStreams):
                     "version_conflict", f"{stream_id} was changed by an earlier command of this batch", 409
                 )
             events = tuple(f if isinstance(f, NewEvent) else self.desk.envelope(f, kind, context) for f in facts)
-            appends.append(StreamAppend(stream_id=stream_id, expected_version=version, events=events))
-        for append in appends:  # only once every stream of the command is known to be in order
-            self._fold(append)
-        return appends
+            append = StreamAppend.model_construct(stream_id=stream_id, expected_version=version, events=events)
+            decided.append((append, kind, facts))
+        for append, kind, facts in decided:  # only once every stream of the command is known to be in order
+            self._fold(append, kind, facts)
+        return [append for append, _, _ in decided]
 
-    def _fold(self, append: StreamAppend) -> None:
+    def _fold(self, append: StreamAppend, kind: str, facts: list[Any]) -> None:
         stream_id = append.stream_id
         version = append.expected_version + len(append.events)
         self.versions[stream_id] = version
-        if stream_id in self.contracts or stream_id.startswith("contract-"):
+        if kind == "contract":
             contract = self.contracts.get(stream_id, (None, NO_STREAM))[0]
-            for event in append.events:
-                contract = contracting.evolve(contract, decode_contract_event(event.data))
+            for fact in facts:
+                event = decode_contract_event(fact.data) if isinstance(fact, NewEvent) else fact
+                contract = contracting.evolve(contract, event, owned=stream_id in self.owned)
+                self.owned.add(stream_id)
             self.contracts[stream_id] = (contract, version)
-        elif append.events[0].stream_type == "order":
+        elif kind == "order":
             order = self.orders.get(stream_id, (None, NO_STREAM))[0]
-            for event in append.events:
-                order = ordering.evolve(order, decode_order_event(event.data))
+            for fact in facts:
+                order = ordering.evolve(order, decode_order_event(fact.data) if isinstance(fact, NewEvent) else fact)
             self.orders[stream_id] = (order, version)
             prefix = stream_id[: stream_id.rfind("-") + 1]
             if append.expected_version == NO_STREAM and max(self.numbers.get(prefix) or "", stream_id) == stream_id:
                 self.numbers[prefix] = stream_id
+
+
+def _is_contract(stream_id: str) -> bool:
+    return stream_id.startswith("contract-")
 
 
 class BatchDesk:
@@ -191,6 +247,7 @@ class BatchDesk:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
         self.ledger = desk.ledger
+        self.known = StreamStates()
 
     def run(
         self,
@@ -207,7 +264,8 @@ class BatchDesk:
         if replay is not None:
             return replay
         for _ in range(RETRIES_ON_CONFLICT):
-            outcomes, appends, segments = self._decide(commands)
+            work = Workspace(self.desk, self.known)
+            outcomes, appends, segments = self._decide(work, commands)
             if (all_or_nothing and any(not o.accepted for o in outcomes)) or not appends:
                 return _outcome(outcomes, segments, [])
             decided = {"outcomes": [o.model_dump(mode="json") for o in outcomes], "segments": segments}
@@ -225,15 +283,15 @@ class BatchDesk:
                 if replay is None:  # pragma: no cover - the key was committed by the racing request
                     raise CommandRejected("busy", "retry the request", 503) from None
                 return replay
+            self.known.keep(work.states())
             return _outcome(outcomes, segments, results)
         raise CommandRejected("version_conflict", "the streams of this batch keep changing; retry", 409)
 
     def _decide(
-        self, commands: Sequence[BatchCommand | CommandOutcome]
+        self, work: Workspace, commands: Sequence[BatchCommand | CommandOutcome]
     ) -> tuple[list[CommandOutcome], list[StreamAppend], list[tuple[int, int]]]:
         """Outcomes (accepted ones without positions yet), the appends in command order, and for each
         accepted command the range of appends that are its own."""
-        work = Workspace(self.desk)
         work.read_ahead([s for c in commands if isinstance(c, BatchCommand) for s in c.reads])
         outcomes: list[CommandOutcome] = []
         appends: list[StreamAppend] = []
@@ -252,7 +310,7 @@ class BatchDesk:
                 continue
             first_stream, _, version, _ = plan.appends[0]
             outcomes.append(
-                CommandOutcome(
+                CommandOutcome.model_construct(
                     index=index,
                     status=201 if command.created else 200,
                     stream_id=first_stream,

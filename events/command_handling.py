@@ -160,9 +160,7 @@ def fold_order(recorded: Sequence[RecordedEvent]) -> tuple[Order | None, int]:
 
 
 def fold_contract(recorded: Sequence[RecordedEvent]) -> tuple[contracting.Contract | None, int]:
-    contract: contracting.Contract | None = None
-    for event in recorded:
-        contract = contracting.evolve(contract, decode_contract_event(event.data))
+    contract = contracting.fold(decode_contract_event(event.data) for event in recorded)
     return contract, recorded[-1].stream_version if recorded else NO_STREAM
 
 
@@ -420,7 +418,8 @@ class Desk:
         raise CommandRejected("version_conflict", "the stream keeps changing; retry", 409)
 
     def envelope(self, event: Any, stream_type: str, context: CommandContext) -> NewEvent:
-        return NewEvent(
+        # Every field comes from a validated fact and context: constructed without validating again.
+        return NewEvent.model_construct(
             event_id=self.new_id(),
             type=event.type,
             schema_version=event.schema_version,
@@ -493,12 +492,23 @@ def _result(
 
 def business_time(event: Any, now: datetime) -> datetime:
     """When the fact happened in business terms: its own moment or date (00:00 Eastern), else `now`."""
-    for name in _BUSINESS_TIME_FIELDS:
-        moment = getattr(event, name, None)
-        if isinstance(moment, datetime):
-            return moment
-    for name in _BUSINESS_DATE_FIELDS:
-        day = getattr(event, name, None)
-        if isinstance(day, date):
-            return datetime.combine(day, time(0, 0), tzinfo=EASTERN)
+    for name in _business_fields(type(event)):
+        value = getattr(event, name, None)
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime.combine(value, time(0, 0), tzinfo=EASTERN)
     return now
+
+
+def _business_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a fact type that may hold its business time, moments first (looked up once per type)."""
+    found = _FIELDS_BY_TYPE.get(kind)
+    if found is None:
+        fields = getattr(kind, "model_fields", None)
+        names = (*_BUSINESS_TIME_FIELDS, *_BUSINESS_DATE_FIELDS)
+        found = _FIELDS_BY_TYPE[kind] = tuple(n for n in names if fields is None or n in fields)
+    return found
+
+
+_FIELDS_BY_TYPE: dict[type, tuple[str, ...]] = {}

@@ -377,7 +377,10 @@ def _require_active(contract: Contract, action: str) -> None:
 # ---------------------------------------------------------------- evolve
 
 
-def evolve(contract: Contract | None, event: ContractEvent) -> Contract:
+def evolve(contract: Contract | None, event: ContractEvent, owned: bool = False) -> Contract:
+    """The contract after the event. `owned`: the caller holds the only reference to `contract`
+    (an intermediate state of a fold), so its consumptions and reservations are extended in place
+    instead of copied: a cloud contract with 100,000 usage lines folds in linear time."""
     if isinstance(event, ContractRegistered):
         return Contract(
             contract_id=event.contract_id,
@@ -407,29 +410,29 @@ def evolve(contract: Contract | None, event: ContractEvent) -> Contract:
                 }
             )
         case ConsumptionRecorded():
-            reservations = dict(contract.reservations)
+            reservations = contract.reservations if owned else dict(contract.reservations)
+            consumptions = contract.consumptions if owned else dict(contract.consumptions)
             committed = contract.committed
             if event.reservation_order_id in reservations:
                 committed -= reservations.pop(event.reservation_order_id).amount
-            consumption = Consumption(client_org=event.client_org, amount=event.amount, period=event.period)
+            consumptions[event.consumption_id] = Consumption(
+                client_org=event.client_org, amount=event.amount, period=event.period
+            )
             return contract.model_copy(
                 update={
-                    "consumptions": {**contract.consumptions, event.consumption_id: consumption},
+                    "consumptions": consumptions,
                     "consumed": contract.consumed + event.amount,
                     "committed": committed,
                     "reservations": reservations,
                 }
             )
         case ConsumptionReversed():
-            original = contract.consumptions[event.consumption_id]
+            consumptions = contract.consumptions if owned else dict(contract.consumptions)
+            consumptions[event.consumption_id] = consumptions[event.consumption_id].model_copy(
+                update={"reversed": True}
+            )
             return contract.model_copy(
-                update={
-                    "consumptions": {
-                        **contract.consumptions,
-                        event.consumption_id: original.model_copy(update={"reversed": True}),
-                    },
-                    "consumed": contract.consumed - event.amount,
-                }
+                update={"consumptions": consumptions, "consumed": contract.consumed - event.amount}
             )
         case InventoryReserved():
             stock = {sku: q - event.quantities.get(sku, 0) for sku, q in contract.stock.items()}
@@ -464,5 +467,5 @@ def evolve(contract: Contract | None, event: ContractEvent) -> Contract:
 def fold(events: Iterable[ContractEvent]) -> Contract | None:
     contract: Contract | None = None
     for event in events:
-        contract = evolve(contract, event)
+        contract = evolve(contract, event, owned=contract is not None)  # a fold's states are its own
     return contract

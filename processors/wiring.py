@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any
 
 from events.batch_handling import BatchDesk
@@ -49,8 +50,9 @@ class Orderledger:
     def services(self) -> ServiceDesk:
         return ServiceDesk(self.desk)
 
-    @property
+    @cached_property
     def batches(self) -> BatchDesk:
+        """One per process: it keeps the folded state of the streams batches use."""
         return BatchDesk(self.desk)
 
     def wait_for(self, projection: Projection[Any], key: str, position: int, timeout: float) -> bool:

@@ -166,6 +166,10 @@ class Ledger(Protocol):
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]: ...
 
+    def stream_versions(self, stream_ids: list[str]) -> dict[str, int]:
+        """The current version of each named stream that exists, in one query."""
+        ...
+
     def read_events(self, event_ids: list[str]) -> list[RecordedEvent]:
         """The events with these ids (unknown ids are left out), in ledger order."""
         ...

@@ -13,6 +13,8 @@ from events.ledger import RECORDED_COLUMNS, NewEvent, RecordedEvent, VerifyRepor
 GENESIS_HASH = "0" * 64
 # Every stored column but the two hashes themselves.
 CHAINED_FIELDS = RECORDED_COLUMNS[:-2]
+_BEFORE_DATA = tuple(name for name in CHAINED_FIELDS if name < "data")
+_AFTER_DATA = tuple(name for name in CHAINED_FIELDS if name > "data")
 
 
 def canonical_json(value: Any) -> str:
@@ -20,12 +22,19 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+def event_hash(prev_hash: str, fields: dict[str, Any], data_text: str | None = None) -> str:
     """sha256 over the predecessor's hash and the canonical JSON of the chained fields.
 
-    `fields` holds the stored text forms (ISO timestamps, UUID strings, data as a dict).
+    `fields` holds the stored text forms (ISO timestamps, UUID strings, data as a dict). An
+    appender that has the canonical JSON of `data` already (it stores that text) passes it as
+    `data_text`: the same body is hashed without serialising the data twice.
     """
-    body = canonical_json({name: fields[name] for name in CHAINED_FIELDS})
+    if data_text is None:
+        body = canonical_json({name: fields[name] for name in CHAINED_FIELDS})
+    else:  # keys sort around "data": the fields before it, the data text, the fields after it
+        before = canonical_json({name: fields[name] for name in _BEFORE_DATA})
+        after = canonical_json({name: fields[name] for name in _AFTER_DATA})
+        body = f'{before[:-1]},"data":{data_text},{after[1:]}'
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 

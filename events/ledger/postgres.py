@@ -34,7 +34,7 @@ from events.ledger import (
     recorded_from_row,
     stored_outcome,
 )
-from events.ledger.chain import GENESIS_HASH, event_hash, new_event_fields, stored_time, verify_chain
+from events.ledger.chain import GENESIS_HASH, canonical_json, event_hash, new_event_fields, stored_time, verify_chain
 
 APPEND_LOCK = 0x0DE1_ED6E  # advisory lock key held by every append transaction
 
@@ -213,14 +213,7 @@ class PostgresLedger:
             position, prev_hash = head if head else (0, GENESIS_HASH)
             recorded_at = self._clock()
             recorded_text = stored_time(recorded_at)
-            versions = {
-                stream_id: int(version)
-                for stream_id, version in db.execute(
-                    "SELECT stream_id, MAX(stream_version) FROM ledger.ledger_events WHERE stream_id = ANY(%s)"
-                    " GROUP BY stream_id",
-                    (sorted({a.stream_id for a in appends}),),
-                )
-            }
+            versions = _stream_versions(db, [a.stream_id for a in appends])
             rows: list[tuple[Any, ...]] = []
             results = []
             for append in appends:
@@ -232,7 +225,8 @@ class PostgresLedger:
                     position += 1
                     version += 1
                     fields = new_event_fields(event, append.stream_id, position, version, recorded_text)
-                    digest = event_hash(prev_hash, fields)
+                    data_text = canonical_json(event.data)  # COPY sends it as the jsonb column's text
+                    digest = event_hash(prev_hash, fields, data_text)
                     rows.append(
                         (
                             position,
@@ -247,7 +241,7 @@ class PostgresLedger:
                             event.actor,
                             event.correlation_id,
                             event.causation_id,
-                            Jsonb(event.data),
+                            data_text,
                             prev_hash,
                             digest,
                         )
@@ -255,7 +249,7 @@ class PostgresLedger:
                     prev_hash = digest
                 versions[append.stream_id] = version
                 results.append(
-                    AppendResult(
+                    AppendResult.model_construct(  # our own values: no validation on the hot path
                         stream_id=append.stream_id, stream_version=version, first_position=first, last_position=position
                     )
                 )
@@ -277,6 +271,10 @@ class PostgresLedger:
             f"SELECT {_COLUMNS} FROM ledger.ledger_events WHERE stream_id = %s ORDER BY stream_version", (stream_id,)
         )
         return [recorded_from_row(row) for row in rows]
+
+    def stream_versions(self, stream_ids: list[str]) -> dict[str, int]:
+        with self._db.unavailable_as_503():
+            return _stream_versions(self._db.get(), stream_ids)
 
     def read_streams(self, stream_ids: list[str]) -> dict[str, list[RecordedEvent]]:
         found: dict[str, list[RecordedEvent]] = {}
@@ -330,3 +328,11 @@ class PostgresLedger:
         with self._db.unavailable_as_503(), self._db.get().cursor() as cursor:
             cursor.execute(f"SELECT {_COLUMNS} FROM ledger.ledger_events ORDER BY position")
             return verify_chain(recorded_from_row(row) for row in cursor)
+
+
+def _stream_versions(db: psycopg.Connection[Any], stream_ids: list[str]) -> dict[str, int]:
+    rows = db.execute(
+        "SELECT stream_id, MAX(stream_version) FROM ledger.ledger_events WHERE stream_id = ANY(%s) GROUP BY stream_id",
+        (sorted(set(stream_ids)),),
+    )
+    return {stream_id: int(version) for stream_id, version in rows}

@@ -172,13 +172,14 @@ class SqliteLedger:
                     position += 1
                     version += 1
                     fields = new_event_fields(event, append.stream_id, position, version, recorded_at)
-                    digest = event_hash(prev_hash, fields)
-                    rows.append((*_row_values(fields), prev_hash, digest))
+                    data_text = canonical_json(event.data)
+                    digest = event_hash(prev_hash, fields, data_text)
+                    rows.append((*_row_values(fields, data_text), prev_hash, digest))
                     prev_hash = digest
                 db.executemany(f"INSERT INTO ledger_events ({_COLUMNS}) VALUES ({', '.join('?' * 15)})", rows)
                 versions[append.stream_id] = version
                 results.append(
-                    AppendResult(
+                    AppendResult.model_construct(  # our own values: no validation on the hot path
                         stream_id=append.stream_id, stream_version=version, first_position=first, last_position=position
                     )
                 )
@@ -198,6 +199,9 @@ class SqliteLedger:
             .fetchall()
         )
         return [recorded_from_row(row) for row in rows]
+
+    def stream_versions(self, stream_ids: list[str]) -> dict[str, int]:
+        return _stream_versions(self._db.get(), stream_ids)
 
     def read_streams(self, stream_ids: list[str]) -> dict[str, list[RecordedEvent]]:
         found: dict[str, list[RecordedEvent]] = {}
@@ -288,5 +292,5 @@ def _stream_versions(db: sqlite3.Connection, stream_ids: list[str]) -> dict[str,
     return versions
 
 
-def _row_values(fields: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(canonical_json(v) if k == "data" else v for k, v in fields.items())
+def _row_values(fields: dict[str, Any], data_text: str) -> tuple[Any, ...]:
+    return tuple(data_text if k == "data" else v for k, v in fields.items())

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint typecheck unit system-packages clean
+.PHONY: install run test lint typecheck unit system-packages clean bench bench-full
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ test: install system-packages lint typecheck
 	bash deploy/focus/focus-validator.sh install
 	bash deploy/asyncapi/asyncapi-validate.sh --install
 	TEST_REQUIRE_ASYNCAPI=1 bash deploy/test-services.sh $(BIN)/pytest
+
+# Benchmarks (bench/README.md): every workload, the peer library and the limit, on PostgreSQL and Kafka
+# started by the same script as the tests; writes bench/results/latest.json and latest.md.
+bench: install system-packages
+	bash deploy/kafka/kafka.sh fetch
+	bash deploy/test-services.sh $(BIN)/python -m bench --profile quick
+
+bench-full: install system-packages
+	bash deploy/kafka/kafka.sh fetch
+	bash deploy/test-services.sh $(BIN)/python -m bench --profile full
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

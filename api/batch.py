@@ -72,6 +72,8 @@ def run_batch(
     today = business_today(app)
     commands = [_command(index, item, app, caller, context, today) for index, item in enumerate(body.commands)]
     outcome = app.batches.run(commands, context, body.all_or_nothing)
+    if app.runner and outcome.last_position:
+        app.runner.notify()  # the embedded read models follow at once, not at the next poll
     if body.all_or_nothing and outcome.rejected:
         raise Problem(
             422,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives: chromium, kcat, Java, Maven, PostgreSQL.
+# Installs the Debian packages the test suite drives: chromium, kcat, Java, Maven, wrk, PostgreSQL.
 # Idempotent: installs only what is missing. Needs root (or sudo) on a fresh machine.
 set -euo pipefail
 
@@ -8,6 +8,7 @@ missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)      # a Kafka consumer outside the project
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)  # the Kafka broker
 command -v mvn >/dev/null 2>&1 || missing+=(maven)      # fetches the Kafka broker jars
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)        # the load generator of the read benchmark
 
 # PostgreSQL has its own installer: it keeps Debian from creating and starting a default cluster.
 bash "$(dirname "${BASH_SOURCE[0]}")/postgres/postgres.sh" install

@@ -1,0 +1,1 @@
+"""Benchmarks of orderledger (run by `make bench`): workloads, the peer library and the physical limit."""

@@ -21,7 +21,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from events.catalogue import STREAM_TYPES
 from events.cloud_events import data_bytes, kafka_headers, topic_for
 from events.ledger import LedgerUnavailable, RecordedEvent
-from events.ledger.postgres import PostgresLedger
+from events.ledger.postgres import APPENDED_CHANNEL, PostgresLedger
 
 log = logging.getLogger("orderledger.relay")
 RELAY_LOCK = 0x0DE1_ED70
@@ -114,11 +114,12 @@ class Relay:
 
     def _publish_loop(self, session: psycopg.Connection[Any]) -> None:
         cursor = self._cursor(session)
+        session.execute(f"LISTEN {APPENDED_CHANNEL}")  # every append notifies: publish at once, not at a poll
         while not self._stop.is_set():
             events = self.ledger.read_all(cursor, self.batch)
             if not events:
                 session.execute("SELECT 1")  # notice a lost session (and lock) promptly
-                time.sleep(0.02)
+                _wait_for_appends(session)
                 continue
             if self._deliver(events):
                 cursor = events[-1].position
@@ -165,3 +166,11 @@ class Relay:
             time.sleep(0.5)
             return False
         return pending == 0
+
+
+def _wait_for_appends(session: psycopg.Connection[Any]) -> None:
+    """Until an append is notified (at most 0.5 s); the notifications queued behind it are taken too."""
+    for _ in session.notifies(timeout=0.5, stop_after=1):
+        pass
+    for _ in session.notifies(timeout=0):
+        pass

@@ -69,14 +69,74 @@ RECORDED_COLUMNS = (
 
 
 def recorded_from_row(row: tuple[Any, ...]) -> RecordedEvent:
-    """A stored row back as an event: timestamps in UTC, data parsed if the database kept it as text."""
-    fields = dict(zip(RECORDED_COLUMNS, row, strict=True))
-    if isinstance(fields["data"], str):
-        fields["data"] = json.loads(fields["data"])
-    event = RecordedEvent.model_validate(fields)
-    return event.model_copy(
-        update={"occurred_at": event.occurred_at.astimezone(UTC), "recorded_at": event.recorded_at.astimezone(UTC)}
+    """A stored row back as an event: timestamps in UTC, data parsed if the database kept it as text.
+
+    Every reader of the ledger goes through here (a rebuild reads each event once per page), so the
+    columns are checked and converted one by one instead of through pydantic's validation of the
+    whole model: a row of the wrong shape still raises ValueError or TypeError (the chain verifier
+    reports it as unreadable).
+    """
+    (
+        position,
+        event_id,
+        type_,
+        schema_version,
+        stream_id,
+        stream_type,
+        stream_version,
+        occurred_at,
+        recorded_at,
+        actor,
+        correlation_id,
+        causation_id,
+        data,
+        prev_hash,
+        hash_,
+    ) = row
+    if isinstance(data, str):
+        data = json.loads(data)
+    if not isinstance(data, dict):
+        raise TypeError(f"event data must be a JSON object, not {type(data).__name__}")
+    return RecordedEvent.model_construct(
+        position=_integer(position),
+        event_id=_uuid(event_id),
+        type=_text(type_),
+        schema_version=_integer(schema_version),
+        stream_id=_text(stream_id),
+        stream_type=_text(stream_type),
+        stream_version=_integer(stream_version),
+        occurred_at=_utc(occurred_at),
+        recorded_at=_utc(recorded_at),
+        actor=_text(actor),
+        correlation_id=_uuid(correlation_id),
+        causation_id=None if causation_id is None else _uuid(causation_id),
+        data=data,
+        prev_hash=_text(prev_hash),
+        hash=_text(hash_),
     )
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer column, got {value!r}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a text column, got {value!r}")
+    return value
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(_text(value))
+
+
+def _utc(value: Any) -> datetime:
+    moment = datetime.fromisoformat(_text(value)) if not isinstance(value, datetime) else value
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamp without a UTC offset: {value!r}")
+    return moment.astimezone(UTC)
 
 
 class StreamAppend(Fact):

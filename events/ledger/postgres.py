@@ -37,6 +37,7 @@ from events.ledger import (
 from events.ledger.chain import GENESIS_HASH, canonical_json, event_hash, new_event_fields, stored_time, verify_chain
 
 APPEND_LOCK = 0x0DE1_ED6E  # advisory lock key held by every append transaction
+APPENDED_CHANNEL = "orderledger_appended"  # NOTIFY'd by every append, delivered at its commit (the relay listens)
 
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS ledger;
@@ -262,6 +263,7 @@ class PostgresLedger:
                     " VALUES (%s, %s, %s, %s)",
                     (command.key, command.request_hash, Jsonb(stored_outcome(command, results)), recorded_at),
                 )
+            db.execute(f"NOTIFY {APPENDED_CHANNEL}")
             if self.before_commit:
                 self.before_commit()
             return results

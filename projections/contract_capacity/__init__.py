@@ -51,7 +51,9 @@ class StockItem(_Part):
 
 
 class UsageEntry(_Part):
-    """A change of consumption on a business date (reversals are negative): the burn-down's points."""
+    """The net change of consumption on one business date (reversals count negative): the burn-down's
+    points. One entry per day, in date order, so the row stays small however many usage lines a
+    cloud contract receives (a daily report of 5,000 lines is one entry)."""
 
     on: date
     amount: Money
@@ -188,9 +190,20 @@ def _usage(row: ContractStatus, org: str, period: str, amount: Decimal, on: date
         update={
             "consumed": row.consumed + amount,
             "consumption_by_organisation": by_org,
-            "usage": (*row.usage, UsageEntry(on=on, amount=amount)),
+            "usage": _add_to_day(row.usage, on, amount),
         }
     )
+
+
+def _add_to_day(usage: tuple[UsageEntry, ...], on: date, amount: Decimal) -> tuple[UsageEntry, ...]:
+    """`usage` with `amount` added to the day `on` (consumption mostly arrives in date order: look from the end)."""
+    at = len(usage)
+    while at > 0 and usage[at - 1].on > on:
+        at -= 1
+    if at > 0 and usage[at - 1].on == on:
+        merged = UsageEntry(on=on, amount=usage[at - 1].amount + amount)
+        return (*usage[: at - 1], merged, *usage[at:])
+    return (*usage[:at], UsageEntry(on=on, amount=amount), *usage[at:])
 
 
 def _stock(row: ContractStatus, quantities: dict[str, int], sign: int) -> ContractStatus:
@@ -245,7 +258,7 @@ def index(row: ContractStatus) -> dict[str, Any]:
 
 CONTRACT_CAPACITY = Projection(
     name="contract_capacity",
-    version=1,
+    version=2,  # 2: usage kept as one entry per day
     row_model=ContractStatus,
     keys=keys,
     project=project,

@@ -22,7 +22,8 @@ _header = APIKeyHeader(name="X-API-Key", auto_error=False)
 KEY_COOKIE = "orderledger_key"
 
 
-def ledger_app(request: Request) -> Orderledger:
+async def ledger_app(request: Request) -> Orderledger:
+    """Async (it does no I/O): a sync dependency would cost a thread-pool hop on every request."""
     app: Orderledger = request.app.state.orderledger
     return app
 
@@ -41,7 +42,7 @@ def principal(
             "unauthenticated",
             "send an API key as `Authorization: Bearer <key>`",
         )
-    found = ledger_app(request).keys.authenticate(presented)
+    found = request.app.state.orderledger.keys.authenticate(presented)
     if found is None:
         raise Problem(401, "invalid_api_key", "this API key is unknown or revoked")
     request.state.principal = found

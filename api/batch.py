@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -119,11 +120,11 @@ def _resolve(
         draft = orders.placement(orders.PlaceOrderBody.model_validate(item.body), caller, app.clock())
         placed = placing(draft, context)
         reads = (contract_stream(draft.contract_id),) if draft.contract_id else ()
-        return BatchCommand(lambda streams: desk.place_plan(draft, streams), placed, reads, created=True)
+        return BatchCommand(partial(desk.place_plan, draft), placed, reads, created=True)
     if item.path == "/v1/contracts":
         require(caller, "broker")
         registration = RegisterContract.model_validate(item.body)
-        plan = lambda streams: desk.contract_plan(registration.contract_id, registration, context, streams)  # noqa: E731
+        plan = partial(desk.contract_plan, registration.contract_id, registration, context)
         return BatchCommand(plan, context, (contract_stream(registration.contract_id),), created=True)
     if found := _ORDER_PATH.fullmatch(item.path):
         order_id, action = found["id"], ORDER_ACTIONS.get(found["action"])
@@ -131,7 +132,7 @@ def _resolve(
             require(caller, *action.roles)
             order_command = action.command(action.body.model_validate(item.body), caller, today)
             authorize = orders.authorizer(action, caller, order_id)
-            plan = lambda streams: desk.order_plan(order_id, order_command, context, authorize, streams)  # noqa: E731
+            plan = partial(desk.order_plan, order_id, order_command, context, authorize)
             return BatchCommand(plan, context, (order_id,))
     if found := _CONTRACT_PATH.fullmatch(item.path):
         contract_id, known = found["id"], CONTRACT_ACTIONS.get(found["action"])
@@ -139,7 +140,7 @@ def _resolve(
             require(caller, "broker")
             body_model, make = known
             contract_command = make(body_model.model_validate(item.body), today)
-            plan = lambda streams: desk.contract_plan(contract_id, contract_command, context, streams)  # noqa: E731
+            plan = partial(desk.contract_plan, contract_id, contract_command, context)
             return BatchCommand(plan, context, (contract_stream(contract_id),))
     raise Problem(
         404,

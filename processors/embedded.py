@@ -22,7 +22,7 @@ class EmbeddedRunner:
         ledger: Ledger,
         store: ProjectionStore,
         projections: list[Projection[Any]],
-        batch: int = 1000,
+        batch: int = 5000,  # events a page: one read serves every projection (1,000 took 40% longer)
         poll_seconds: float = 0.25,
     ) -> None:
         self.ledger = ledger
@@ -51,16 +51,22 @@ class EmbeddedRunner:
         self._wake.set()
 
     def catch_up(self) -> int:
-        """Apply everything the ledger holds now; returns the lowest checkpoint reached."""
-        lowest = None
-        for projection in self.projections:
-            position = self.store.checkpoint(projection)
-            while events := self.ledger.read_all(position, self.batch):
-                position = self.store.apply(projection, events)
-            lowest = position if lowest is None else min(lowest, position)
+        """Apply everything the ledger holds now; returns the lowest checkpoint reached.
+
+        The ledger is read once, from the lowest checkpoint: each page goes to every projection
+        still behind its end, in one transaction (each skips the events it already has).
+        """
+        reached = {p.name: self.store.checkpoint(p) for p in self.projections}
+        position = min(reached.values(), default=0)
+        while events := self.ledger.read_all(position, self.batch):
+            last = events[-1].position
+            behind = [p for p in self.projections if reached[p.name] < last]
+            if behind:
+                reached.update(self.store.apply_many(behind, events))
+            position = max(position, last)
         with self._progress:
             self._progress.notify_all()
-        return lowest or 0
+        return min(reached.values(), default=0)
 
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
         """Block until every projection has applied `position` (read-your-writes), or time out."""

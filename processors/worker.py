@@ -108,22 +108,31 @@ def create_worker_app(settings: Settings) -> faust.App:
 
     @app.agent(source, name="projections")
     async def project(stream: Any) -> None:
-        async for batch in stream.take_events(500, within=0.05):
+        # Up to 500 messages, or what arrived within 10 ms: batches under load, little wait when quiet.
+        async for batch in stream.take_events(500, within=0.01):
             groups: dict[tuple[str, int], list[Any]] = defaultdict(list)
             for event in batch:
                 groups[(event.message.topic, event.message.partition)].append(event)
+            decoded: dict[tuple[str, int], list[tuple[int, RecordedEvent]]] = {}
+            undecodable: dict[tuple[str, int], list[int]] = defaultdict(list)
             for (topic, partition), events in groups.items():
-                decoded: list[tuple[int, RecordedEvent]] = []
-                undecodable: list[int] = []
+                decoded[(topic, partition)] = []
                 for event in events:
                     try:
                         recorded = recorded_from_kafka(event.message.headers, event.value, CLOUD_TYPES)
-                        decoded.append((event.message.offset, recorded))
+                        decoded[(topic, partition)].append((event.message.offset, recorded))
                     except Exception as exc:
                         await dead_letter(event, f"undecodable: {type(exc).__name__}: {str(exc)[:500]}")
-                        undecodable.append(event.message.offset)
-                await apply(topic, partition, decoded, {e.message.offset: e for e in events})
-                for offset in undecodable:
+                        undecodable[(topic, partition)].append(event.message.offset)
+            loop = asyncio.get_running_loop()
+            try:  # the whole batch, every projection, one transaction
+                await loop.run_in_executor(None, store.apply_partitions, list(PROJECTIONS.values()), decoded)
+            except Exception:
+                log.warning("a batch could not be applied at once; applying it partition by partition")
+                for (topic, partition), events in groups.items():
+                    await apply(topic, partition, decoded[(topic, partition)], {e.message.offset: e for e in events})
+            for (topic, partition), offsets in undecodable.items():
+                for offset in offsets:
                     for projection in PROJECTIONS.values():
                         store.apply_partition(projection, topic, partition, [], through=offset)
 

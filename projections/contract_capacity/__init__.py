@@ -183,9 +183,9 @@ def _apply(row: ContractStatus, event: Any) -> ContractStatus:
 
 
 def _usage(row: ContractStatus, org: str, period: str, amount: Decimal, on: date) -> ContractStatus:
-    by_org = {o: dict(periods) for o, periods in row.consumption_by_organisation.items()}
-    periods = by_org.setdefault(org, {})
-    periods[period] = periods.get(period, ZERO) + amount
+    periods = row.consumption_by_organisation.get(org, {})
+    # Only the organisation's own months are copied (rows are never changed in place).
+    by_org = {**row.consumption_by_organisation, org: {**periods, period: periods.get(period, ZERO) + amount}}
     return row.model_copy(
         update={
             "consumed": row.consumed + amount,

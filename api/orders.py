@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
 
 from api.access import App, Caller, require
@@ -268,17 +269,16 @@ def get_order(
     order_id: str,
     app: App,
     caller: Caller,
-    response: Response,
     after_position: Annotated[int | None, Query(ge=0, description="wait until this ledger position is applied")] = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     if after_position is not None:
         if app.runner:
             app.runner.wait_for(after_position, timeout=5.0)
         else:
             app.wait_for(ORDER_STATUS, order_id, after_position, timeout=5.0)
     row = _visible_order(app, caller, order_id)
-    response.headers["ETag"] = f'"{row.stream_version}"'
-    return order_view(row, business_today(app))
+    # The view is JSON-ready already: answered as is, without FastAPI's encoder walking it again.
+    return JSONResponse(order_view(row, business_today(app)), headers={"ETag": f'"{row.stream_version}"'})
 
 
 @router.get("", summary="Orders, filtered by organisation, status and lateness")

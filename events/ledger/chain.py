@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from events.ledger import RECORDED_COLUMNS, NewEvent, RecordedEvent, VerifyReport
@@ -13,8 +14,7 @@ from events.ledger import RECORDED_COLUMNS, NewEvent, RecordedEvent, VerifyRepor
 GENESIS_HASH = "0" * 64
 # Every stored column but the two hashes themselves.
 CHAINED_FIELDS = RECORDED_COLUMNS[:-2]
-_BEFORE_DATA = tuple(name for name in CHAINED_FIELDS if name < "data")
-_AFTER_DATA = tuple(name for name in CHAINED_FIELDS if name > "data")
+_SORTED_FIELDS = tuple(sorted(CHAINED_FIELDS))
 
 
 def canonical_json(value: Any) -> str:
@@ -31,11 +31,22 @@ def event_hash(prev_hash: str, fields: dict[str, Any], data_text: str | None = N
     """
     if data_text is None:
         body = canonical_json({name: fields[name] for name in CHAINED_FIELDS})
-    else:  # keys sort around "data": the fields before it, the data text, the fields after it
-        before = canonical_json({name: fields[name] for name in _BEFORE_DATA})
-        after = canonical_json({name: fields[name] for name in _AFTER_DATA})
-        body = f'{before[:-1]},"data":{data_text},{after[1:]}'
+    else:  # the same text, written field by field (every field but data is a string, an integer or null)
+        body = "{" + ",".join(f'"{name}":{_scalar_json(name, fields, data_text)}' for name in _SORTED_FIELDS) + "}"
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def _scalar_json(name: str, fields: dict[str, Any], data_text: str) -> str:
+    if name == "data":
+        return data_text
+    value = fields[name]
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return encode_basestring(value)  # json.dumps's own escaping with ensure_ascii=False
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"{name} is not a string, an integer or null")
 
 
 def stored_time(moment: datetime) -> str:

@@ -21,7 +21,8 @@ from events.ledger.chain import GENESIS_HASH, canonical_json, event_hash, new_ev
     ],
 )
 @pytest.mark.parametrize("causation", [None, uuid.UUID(int=7)])
-def test_given_the_stored_data_text_then_the_hash_equals_the_hash_of_the_whole_fields(data, causation):
+@pytest.mark.parametrize("actor", ["broker/k1", 'client:ESDC/"quoted" \\ é\n\u2028'])
+def test_given_the_stored_data_text_then_the_hash_equals_the_hash_of_the_whole_fields(data, causation, actor):
     event = NewEvent(
         event_id=uuid.UUID(int=1),
         type="OrderPlaced",
@@ -29,7 +30,7 @@ def test_given_the_stored_data_text_then_the_hash_equals_the_hash_of_the_whole_f
         stream_type="order",
         data=data,
         occurred_at=datetime(2026, 11, 23, 15, 0, tzinfo=UTC),
-        actor="broker/k1",
+        actor=actor,
         correlation_id=uuid.UUID(int=2),
         causation_id=causation,
     )

@@ -30,12 +30,14 @@ def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]
         consumer.close()
 
 
-def caught_up(settings: Any, database_url: str, alive: Callable[[], bool], timeout: float) -> int:
-    """Wait until every projection's stored offset reaches the end of every partition; the messages read."""
+def caught_up(settings: Any, database_url: str, alive: Callable[[], bool], timeout: float) -> tuple[int, float]:
+    """Wait until every projection's stored offset reaches the end of every partition; the messages read,
+    and when (time.perf_counter) the worker committed its first batch (its start-up is over then)."""
     topics = [topic_for(settings.topic_prefix, kind) for kind in STREAM_TYPES]
     ends = end_offsets(settings.kafka_bootstrap, topics)
     wanted = {(name, topic, partition): end for name in PROJECTIONS for (topic, partition), end in ends.items()}
     deadline = time.monotonic() + timeout
+    first_commit: float | None = None
     while time.monotonic() < deadline:
         if not alive():
             raise RuntimeError("the worker exited before catching up")
@@ -45,7 +47,9 @@ def caught_up(settings: Any, database_url: str, alive: Callable[[], bool], timeo
                 stored = {(name, topic, partition): offset for name, topic, partition, offset in rows}
         except psycopg.errors.UndefinedTable:
             stored = {}
+        if stored and first_commit is None:
+            first_commit = time.perf_counter()
         if all(stored.get(key, 0) >= end for key, end in wanted.items()):
-            return sum(ends.values())
-        time.sleep(0.1)
+            return sum(ends.values()), first_commit or time.perf_counter()
+        time.sleep(0.05)
     raise TimeoutError(f"the worker did not catch up within {timeout:.0f} s")

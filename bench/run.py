@@ -176,14 +176,12 @@ class Bench:
         group = f"{settings.topic_prefix}-rebuild-{size}"
         started = time.perf_counter()
         worker = stack.spawn("worker", "worker", ORDERLEDGER_WORKER_GROUP=group)
-        total = caught_up(settings, database.app_url, lambda: worker.poll() is None, timeout=3600)
-        seconds = time.perf_counter() - started
-        self.add(
-            f"rebuild kafka+faust {total:,} events",
-            "events/s (7 projections, worker start to caught up)",
-            "events/s",
-            [total / seconds],
-        )
+        total, first_commit = caught_up(settings, database.app_url, lambda: worker.poll() is None, timeout=3600)
+        done = time.perf_counter()
+        workload = f"rebuild kafka+faust {total:,} events"
+        self.add(workload, "events/s (first commit to caught up)", "events/s", [total / (done - first_commit)])
+        self.add(workload, "events/s (worker start to caught up)", "events/s", [total / (done - started)])
+        self.add(workload, "worker start-up (start to first commit)", "s", [first_commit - started])
         self.add(f"memory worker {total:,} events", "worker peak RSS", "MB", [peak_rss_mb(worker.pid)])
         # the worker stays up: the end-to-end test runs against it
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Literal, get_args
 
@@ -51,9 +51,17 @@ class RateBook(BaseModel):
         """The tax components a client of `status` pays on `day` for a delivery in `province`."""
         return {
             row.component: row.rate
-            for row in self.sales_taxes
-            if row.province == province and row.in_force(day) and status not in row.exempt_tax_statuses
+            for row in self._taxes_by_province.get(province, ())
+            if row.in_force(day) and status not in row.exempt_tax_statuses
         }
+
+    @cached_property
+    def _taxes_by_province(self) -> dict[str, tuple[SalesTaxRate, ...]]:
+        """The sales tax rows of each province (every priced line looks its province up)."""
+        found: dict[str, list[SalesTaxRate]] = {}
+        for row in self.sales_taxes:
+            found.setdefault(row.province, []).append(row)
+        return {province: tuple(rows) for province, rows in found.items()}
 
     def handling_fee(self, province: str, category: str, day: date) -> Decimal:
         for row in self.ehf:

@@ -60,8 +60,8 @@ class _DbApiSession:
 
 
 class SqliteDatabase:
-    def __init__(self, path: Path | str) -> None:
-        self._connections = SqliteConnections(path)
+    def __init__(self, path: Path | str, durable: bool = True) -> None:
+        self._connections = SqliteConnections(path, durable)
         self.namespace = ""
 
     def session(self) -> Session:

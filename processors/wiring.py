@@ -105,7 +105,8 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
         from events.ledger.sqlite import SqliteLedger
 
         ledger = SqliteLedger(settings.ledger_path, clock=clock)
-        store = ProjectionStore(SqliteDatabase(settings.projections_path))
+        # Read models are rebuilt from the ledger: their commits need not wait for the disk.
+        store = ProjectionStore(SqliteDatabase(settings.projections_path, durable=False))
         keys = KeyStore(SqliteDatabase(settings.ledger_path))
         webhooks = WebhookStore(SqliteDatabase(settings.ledger_path))
         runner = EmbeddedRunner(ledger, store, list(PROJECTIONS.values()))

@@ -71,12 +71,16 @@ CREATE TABLE IF NOT EXISTS ledger_commands (
 _COLUMNS = ", ".join(RECORDED_COLUMNS)
 
 
-def open_database(path: Path | str, timeout: float = 30.0) -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are explicit), WAL, durable commits."""
+def open_database(path: Path | str, timeout: float = 30.0, durable: bool = True) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, durable commits.
+
+    `durable=False` (read models only): commits are not fsynced. Each transaction stays atomic, so
+    a power cut can only lose the last ones, which are applied again from the ledger.
+    """
     connection = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
     # FULL: an acknowledged append survives a power cut, not only a process crash.
-    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA foreign_keys=ON")
     return connection
 
@@ -84,8 +88,9 @@ def open_database(path: Path | str, timeout: float = 30.0) -> sqlite3.Connection
 class SqliteConnections:
     """One connection per thread to one SQLite file, and explicit write transactions on it."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, durable: bool = True) -> None:
         self.path = Path(path)
+        self.durable = durable
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -94,7 +99,7 @@ class SqliteConnections:
     def get(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = open_database(self.path)
+            connection = open_database(self.path, durable=self.durable)
             self._local.connection = connection
             with self._lock:
                 self._open.append(connection)

@@ -579,7 +579,9 @@ def ratios(bench: Bench) -> list[dict[str, Any]]:
         ours, theirs = bench.find(ours_w, ours_n), bench.find(their_w, their_n)
         if ours and theirs:
             found.append({"ratio": label, "value": round(ratio(ours.median, theirs.median), 3)})
-    kafka = [f for f in bench.figures if f.workload.startswith("rebuild kafka") and f.name.startswith("events/s (first")]
+    kafka = [
+        f for f in bench.figures if f.workload.startswith("rebuild kafka") and f.name.startswith("events/s (first")
+    ]
     consume = bench.find("limit Kafka", "confluent-kafka consume")
     if kafka and consume:
         found.append(

@@ -98,7 +98,9 @@ class StreamStates:
     Only states of committed appends are kept; they are never changed in place (see `Workspace`).
     """
 
-    def __init__(self, limit: int = 50_000) -> None:
+    def __init__(self, limit: int = 5_000) -> None:
+        # 5,000: the streams of the last dozen 1,000-command batches. An order's state is several kB of
+        # objects: 50,000 kept the embedded API at 1 GB after a million events.
         self.limit = limit
         self._states: OrderedDict[str, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()

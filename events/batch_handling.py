@@ -95,7 +95,8 @@ class StreamStates:
 
     A state is used only while its stream is still at that version (checked in one query per
     batch), so a busy contract is not read and folded again from its first event for every batch.
-    Only states of committed appends are kept; they are never changed in place (see `Workspace`).
+    Only states of committed appends are kept, and a batch takes a state out while it uses it, so a
+    state is never shared: extending a contract's consumptions in place copies nothing.
     """
 
     def __init__(self, limit: int = 5_000) -> None:
@@ -105,13 +106,12 @@ class StreamStates:
         self._states: OrderedDict[str, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, stream_id: str, version: int) -> Any:
+    def take(self, stream_id: str, version: int) -> Any:
+        """The state of the stream at `version`, handed over: the batch owns it (and may extend it in
+        place) until it commits and keeps it again; a batch that does not commit drops it."""
         with self._lock:
-            found = self._states.get(stream_id)
-            if found is None or found[1] != version:
-                return _MISSING
-            self._states.move_to_end(stream_id)
-            return found[0]
+            found = self._states.pop(stream_id, None)
+            return found[0] if found is not None and found[1] == version else _MISSING
 
     def keep(self, states: dict[str, tuple[Any, int]]) -> None:
         with self._lock:
@@ -128,8 +128,8 @@ _MISSING = object()
 class Workspace(LedgerStreams):
     """The streams a batch reads: the ledger's state, then each accepted command's events folded in.
 
-    A contract's state is extended in place once the batch has its own copy of it (`owned`): the
-    first event a batch folds into a stream copies the state it read, the next ones do not.
+    Every state it holds is its own — taken out of the known states or folded here from the ledger —
+    so a contract's consumptions are extended in place, never copied.
     """
 
     def __init__(self, desk: Desk, known: StreamStates) -> None:
@@ -139,7 +139,6 @@ class Workspace(LedgerStreams):
         self.orders: dict[str, tuple[Order | None, int]] = {}
         self.contracts: dict[str, tuple[Contract | None, int]] = {}
         self.versions: dict[str, int] = {}  # every stream the batch read or wrote, at its current version
-        self.owned: set[str] = set()
         self.numbers: dict[str, str | None] = {}  # the last order number per year prefix
         self._calendar: tuple[BillingCalendar, int] | None = None
 
@@ -151,7 +150,7 @@ class Workspace(LedgerStreams):
         unknown = []
         for stream_id in wanted:
             version = current.get(stream_id, NO_STREAM)
-            state = self.known.get(stream_id, version) if version else None
+            state = self.known.take(stream_id, version) if version else None
             if state is _MISSING:
                 unknown.append(stream_id)
             else:
@@ -226,8 +225,7 @@ class Workspace(LedgerStreams):
             contract = self.contracts.get(stream_id, (None, NO_STREAM))[0]
             for fact in facts:
                 event = decode_contract_event(fact.data) if isinstance(fact, NewEvent) else fact
-                contract = contracting.evolve(contract, event, owned=stream_id in self.owned)
-                self.owned.add(stream_id)
+                contract = contracting.evolve(contract, event, owned=True)  # see the class docstring
             self.contracts[stream_id] = (contract, version)
         elif kind == "order":
             order = self.orders.get(stream_id, (None, NO_STREAM))[0]

@@ -213,3 +213,18 @@ def test_given_a_batch_larger_than_its_body_limit_then_413_names_the_limit(tmp_p
         assert (large.status_code, large.json()["code"]) == (413, "body_too_large")
         assert "4096" in large.json()["detail"]
     app.close()
+
+
+def test_given_batches_one_after_another_then_each_decides_on_what_the_ledger_holds(client, broker, ledger_app):
+    """A refused or all-or-nothing batch leaves no trace in the next one's view of a stream (states it had
+    extended are dropped, not kept)."""
+    assert (
+        batch(client, broker, [{"path": "/v1/contracts", "body": CONTRACT}, usage(1, "400.00")]).json()["rejected"] == 0
+    )
+    refused = batch(client, broker, [usage(2, "400.00"), usage(3, "400.00")], all_or_nothing=True)
+    assert refused.status_code == 422  # 400 + 400 + 400 would pass the 1,000.00 ceiling: nothing appended
+    again = batch(client, broker, [usage(4, "500.00"), usage(5, "200.00")]).json()
+    # line 4 fits (400 + 500) only because line 2 was not kept; line 5 would pass the ceiling
+    assert [(r["status"], r.get("code")) for r in again["results"]] == [(200, None), (422, "ceiling_exceeded")]
+    recorded = [e.data.get("consumption_id") for e in ledger_app.ledger.read_stream("contract-CT-CLOUD-1")]
+    assert [c for c in recorded if c] == ["use-1", "use-4"]

@@ -69,9 +69,10 @@ PROFILES = {
 
 
 class Bench:
-    def __init__(self, profile: Profile, work: Path) -> None:
+    def __init__(self, profile: Profile, work: Path, pg_dir: Path | None = None) -> None:
         self.profile = profile
         self.work = work
+        self.pg_dir = pg_dir or Path()  # the PostgreSQL cluster of deploy/test-services.sh (server mode)
         self.figures: list[Figure] = []
         self.facts: dict[str, Any] = {}
 
@@ -104,9 +105,9 @@ class Bench:
         finally:
             stack.stop_all()
 
-    def server(self, pg_dir: Path, bootstrap: str) -> None:
+    def server(self, bootstrap: str) -> None:
         print("server (PostgreSQL + Kafka):")
-        database = Postgres.create(pg_dir)
+        database = Postgres.create(self.pg_dir)
         self.facts["postgresql"] = database.version()
         stack = Orderledger.server(self.work / "server", database, bootstrap)
         stack.start_api()
@@ -121,7 +122,7 @@ class Bench:
                 self.kafka_rebuild(stack, database, settings, size)
             self.end_to_end("e2e server", feed, stack, database)
             sample = postgres_events(database.app_url, self.profile.peer_events)
-            self.peer_postgres(sample, database)
+            self.peer_postgres(sample)
             self.limits(sample, database, bootstrap, settings.topic_prefix)
         finally:
             stack.stop_all()
@@ -164,7 +165,11 @@ class Bench:
                 mark = db.execute("SELECT COALESCE(MAX(position), 0) FROM ledger.relay_progress").fetchone()
                 return int(head[0]) if head else 0, int(mark[0]) if mark else 0
 
-        wait_until(lambda: published()[1] >= published()[0], 1800, "the relay to publish the ledger", every=0.2)
+        def drained() -> bool:
+            head, mark = published()
+            return mark >= head
+
+        wait_until(drained, 1800, "the relay to publish the ledger", every=0.2)
 
     def kafka_rebuild(self, stack: Orderledger, database: Postgres, settings: Any, size: int) -> None:
         """A faust worker with a new group and empty read models projects every event from Kafka."""
@@ -239,7 +244,7 @@ class Bench:
             theirs_rebuild.append(peer.peer_rebuild("sqlite", target).events_per_s)
         self.side_by_side("SQLite", len(sample), ours_append, theirs_append, ours_rebuild, theirs_rebuild)
 
-    def peer_postgres(self, sample: list[RecordedEvent], database: Postgres) -> None:
+    def peer_postgres(self, sample: list[RecordedEvent]) -> None:
         ours_append, ours_rebuild, theirs_append, theirs_rebuild = [], [], [], []
         for _ in range(self.profile.runs):
             ours = Postgres.create(self.pg_dir)
@@ -280,8 +285,6 @@ class Bench:
         self.add("limit PostgreSQL", "executemany into an equivalent table", "events/s", many_rates, note)
         self.add("limit Kafka", "confluent-kafka produce (relay's settings)", "events/s", produce, note)
         self.add("limit Kafka", "confluent-kafka consume", "events/s", consume, note)
-
-    pg_dir: Path = Path()
 
 
 class Feed:
@@ -630,13 +633,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("server mode needs TEST_PG_DATA_DIR and TEST_KAFKA_DATA_DIR: run under deploy/test-services.sh")
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="orderledger-bench-") as work:
-        bench = Bench(PROFILES[args.profile], Path(work))
+        bench = Bench(PROFILES[args.profile], Path(work), Path(pg_dir) if pg_dir else None)
         if args.only != "server":
             bench.embedded()
             markdown = write_report(bench, args.out, started)  # a long run keeps what it has measured
         if args.only != "embedded" and pg_dir and kafka_dir:
-            bench.pg_dir = Path(pg_dir)
-            bench.server(Path(pg_dir), (Path(kafka_dir) / "bootstrap").read_text().strip())
+            bench.server((Path(kafka_dir) / "bootstrap").read_text().strip())
             markdown = write_report(bench, args.out, started)
     print(f"bench: wrote {markdown} and {markdown.with_suffix('.json')}")
     return 0

@@ -55,31 +55,28 @@ class Workload:
 
     def setup(self) -> list[dict[str, Any]]:
         """The contracts every later batch draws on (one batch)."""
-        start, end = f"{self.today.year - 1}-01-01", f"{self.today.year + 2}-12-31"
-        commands = []
-        for n in range(self.standing_offers):
-            body = {
-                "contract_id": f"SO-{n:04d}",
-                "kind": "standing_offer",
-                "supplier": SUPPLIERS[n % len(SUPPLIERS)],
-                "ceiling": "900000000000.00",
-                "start_date": start,
-                "end_date": end,
-                "fee_rate": "0.02",
-            }
-            commands.append({"path": "/v1/contracts", "body": body})
-        for n in range(self.cloud_contracts):
-            body = {
-                "contract_id": f"CLOUD-{n:04d}",
-                "kind": "cloud",
-                "supplier": SUPPLIERS[n % len(SUPPLIERS)],
-                "ceiling": "900000000000.00",
-                "start_date": start,
-                "end_date": f"{self.today.year + 1}-12-31",
-                "fee_rate": "0.015",
-            }
-            commands.append({"path": "/v1/contracts", "body": body})
-        return commands
+        year = self.today.year
+        standing = [
+            self._contract(f"SO-{n:04d}", n, "standing_offer", f"{year + 2}-12-31", "0.02")
+            for n in range(self.standing_offers)
+        ]
+        cloud = [
+            self._contract(f"CLOUD-{n:04d}", n, "cloud", f"{year + 1}-12-31", "0.015")
+            for n in range(self.cloud_contracts)
+        ]
+        return standing + cloud
+
+    def _contract(self, contract_id: str, n: int, kind: str, end: str, fee_rate: str) -> dict[str, Any]:
+        body = {
+            "contract_id": contract_id,
+            "kind": kind,
+            "supplier": SUPPLIERS[n % len(SUPPLIERS)],
+            "ceiling": "900000000000.00",
+            "start_date": f"{self.today.year - 1}-01-01",
+            "end_date": end,
+            "fee_rate": fee_rate,
+        }
+        return {"path": "/v1/contracts", "body": body}
 
     def batches(self, count: int, size: int) -> Iterator[list[dict[str, Any]]]:
         for _ in range(count):

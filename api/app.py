@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api import (
@@ -27,8 +27,16 @@ from api import (
     status_pages,
     subscriptions,
 )
+from api.domain_gauges import DomainGauges
 from api.limits import BodyLimit
+from api.request_log import RequestLog
+from processors import metrics
+from processors.flow import FlowCollector, readiness
+from processors.ops_server import HEALTH_PATH, METRICS_PATH, READY_PATH
+from processors.verification import ScheduledVerifier
 from processors.wiring import Orderledger
+
+VERSION = "0.1.0"
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {"application/problem+json": {}}}
@@ -46,20 +54,31 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
+    settings = ledger_app.settings
+    verifier = None
+    if settings.verify_every_seconds:
+        verifier = ScheduledVerifier(
+            ledger_app.ledger, ledger_app.verifications, ledger_app.clock, settings.verify_every_seconds
+        )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if start_runner and ledger_app.runner:
             ledger_app.runner.start()
         if start_runner and ledger_app.settings.run_webhooks:
             ledger_app.dispatcher.start()
+        if start_runner and verifier:
+            verifier.start()
         yield
+        if verifier:
+            verifier.stop()
         ledger_app.dispatcher.stop()
         if ledger_app.runner:
             ledger_app.runner.stop()
 
     app = FastAPI(
         title="orderledger",
-        version="0.1.0",
+        version=VERSION,
         description="Event-sourced order ledger of an IT procurement broker. Errors are RFC 9457"
         " problem+json with a stable `code`. Money is CAD as decimal strings.",
         lifespan=lifespan,
@@ -82,9 +101,28 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
     app.include_router(event_catalogue.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
 
-    @app.get("/healthz", tags=["health"], summary="The process is alive")
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok", "ledger_head": ledger_app.ledger.head()}
+    state = [
+        FlowCollector(ledger_app.flow, VERSION, "server" if ledger_app.server_mode else "embedded"),
+        DomainGauges(ledger_app),
+    ]
+
+    @app.get(HEALTH_PATH, tags=["operations"], summary="The process is alive (it answers; nothing else is checked)")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok"}
+
+    @app.get(
+        READY_PATH,
+        tags=["operations"],
+        summary="Ready for traffic: the ledger answers; in server mode Kafka answers and lag is under the threshold",
+        responses={503: {"description": "Not ready: `problems` says what is wrong"}},
+    )
+    def readyz() -> JSONResponse:
+        ready, body = readiness(ledger_app.flow, settings.ready_max_lag_events)
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get(METRICS_PATH, tags=["operations"], summary="Prometheus metrics", response_class=Response)
+    def prometheus_metrics() -> Response:
+        return Response(metrics.exposition(state), media_type=metrics.CONTENT_TYPE)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
@@ -95,4 +133,5 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
         max_bytes=ledger_app.settings.max_body_bytes,
         per_path={"/v1/batch": ledger_app.settings.max_batch_body_bytes},
     )
+    app.add_middleware(RequestLog)  # outermost: it times and counts what BodyLimit refuses too
     return app

@@ -21,7 +21,7 @@ from pydantic import Field, ValidationError
 from api import contracts, orders
 from api.access import App, Caller, require
 from api.commands import IdempotencyKey, business_today, command_context
-from api.problems import Problem, field_error
+from api.problems import Problem, count_rejection, field_error
 from events.batch_handling import MAX_BATCH_COMMANDS, BatchCommand, BatchOutcome, CommandOutcome, refused
 from events.command_handling import CommandContext, LedgerStreams, Plan, contract_stream, placing
 from events.contracts import RegisterContract
@@ -73,6 +73,9 @@ def run_batch(
     today = business_today(app)
     commands = [_command(index, item, app, caller, context, today) for index, item in enumerate(body.commands)]
     outcome = app.batches.run(commands, context, body.all_or_nothing)
+    for result in outcome.results:
+        if result.code is not None:
+            count_rejection(request.method, result.code)
     if app.runner and outcome.last_position:
         app.runner.notify()  # the embedded read models follow at once, not at the next poll
     if body.all_or_nothing and outcome.rejected:

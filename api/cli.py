@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from processors import structured_logs
 from processors.settings import SettingsError, load_settings
 from processors.wiring import Orderledger, build
 from projections.catalogue import PROJECTIONS
+
+if TYPE_CHECKING:
+    from processors.ops_server import Heartbeat
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"orderledger: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    structured_logs.configure(settings.log_level)
     app = build(settings)
     try:
         return _COMMANDS[args.command](app, args)
@@ -85,6 +90,8 @@ def _serve(app: Orderledger, args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=None,  # structured_logs.configure made uvicorn's loggers JSON already
+        access_log=False,  # api/request_log.py writes one JSON line per request, with its correlation id
         timeout_graceful_shutdown=5,
     )
     if relay:
@@ -115,9 +122,31 @@ def _relay(app: Orderledger, args: argparse.Namespace) -> int:
     if relay is None:
         print("orderledger: the relay needs --database-url and --kafka-bootstrap", file=sys.stderr)
         return 2
-    _until_signalled()
+    with _operations(app, relay.heartbeat):
+        _until_signalled()
     relay.stop()
     return 0
+
+
+@contextmanager
+def _operations(app: Orderledger, heartbeat: Heartbeat) -> Iterator[None]:
+    """/metrics, /healthz and /readyz on the ops port, for processes that serve no API."""
+    from processors import metrics
+    from processors.flow import readiness
+    from processors.ops_server import OpsServer
+
+    settings = app.settings
+    ops = OpsServer(
+        settings.host,
+        settings.ops_port,
+        heartbeat.check,
+        lambda: readiness(app.flow, max_lag=0),  # ledger (and Kafka) reachable; lag is the API's to report
+        metrics.exposition,
+    ).start()
+    try:
+        yield
+    finally:
+        ops.stop()
 
 
 def _until_signalled() -> None:
@@ -168,7 +197,9 @@ def _rebuild(app: Orderledger, args: argparse.Namespace) -> int:
 
 
 def _verify(app: Orderledger, args: argparse.Namespace) -> int:
-    report = app.ledger.verify()
+    from processors.verification import verify_and_record
+
+    report = verify_and_record(app.ledger, app.verifications, app.clock)
     if report.ok:
         print(f"ledger verified: {report.checked} events, hash chain intact")
         return 0
@@ -184,7 +215,8 @@ def _webhooks(app: Orderledger, args: argparse.Namespace) -> int:
         app.dispatcher.run_until_idle(timeout=600)
         return 0
     app.dispatcher.start()
-    _until_signalled()
+    with _operations(app, app.dispatcher.heartbeat):
+        _until_signalled()
     app.dispatcher.stop()
     return 0
 

@@ -15,6 +15,7 @@ from events.command_handling import CommandContext, CommandResult
 from events.ledger.chain import canonical_json
 from events.model import Fact
 from processors.access_keys import Principal
+from processors.structured_logs import correlation_id as current_correlation
 from processors.wiring import Orderledger
 from projections import Projection
 from projections.catalogue import PROJECTIONS
@@ -43,7 +44,8 @@ def command_context(
     idempotency_key: str | None,
     if_match: str | None = None,
 ) -> CommandContext:
-    correlation = request.headers.get("X-Correlation-Id")
+    # RequestLog gave the request its id (the header's when it is a UUID): the events carry that one.
+    correlation = request.headers.get("X-Correlation-Id") or current_correlation.get()
     try:
         correlation_id = uuid.UUID(correlation) if correlation else uuid.uuid4()
     except ValueError:

@@ -46,6 +46,8 @@ from projections.order_status import AT_RISK_WORKING_DAYS, ORDER_STATUS, OrderSt
 
 EASTERN = ZoneInfo("America/Toronto")
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
+# Late: an open delivery past its agreed date (`lateness` of a row, as one indexed SQL condition on today).
+LATE = "open_delivery = 1 AND agreed_delivery_date < ?"
 
 # ---------------------------------------------------------------- request bodies
 # Where a command needs nothing from the server, its model is the body itself.
@@ -313,8 +315,8 @@ def list_orders(
         clauses.append("status = ?")
         params.append(status)
     late_clause = {
-        "true": ("open_delivery = 1 AND agreed_delivery_date < ?", [today.isoformat()]),
-        "late": ("open_delivery = 1 AND agreed_delivery_date < ?", [today.isoformat()]),
+        "true": (LATE, [today.isoformat()]),
+        "late": (LATE, [today.isoformat()]),
         "false": (
             "NOT (open_delivery = 1 AND agreed_delivery_date IS NOT NULL AND agreed_delivery_date < ?)",
             [today.isoformat()],

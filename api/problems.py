@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.errors import CommandRejected
 from events.ledger import LedgerUnavailable
+from processors import metrics
 
 log = logging.getLogger("orderledger.api")
 MEDIA_TYPE = "application/problem+json"
@@ -58,17 +59,29 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def count_rejection(method: str, code: str) -> None:
+    """A command (any request that is not a read) answered with a problem: counted by its stable code."""
+    if method not in _READS:
+        metrics.COMMANDS_REJECTED.labels(code).inc()
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        count_rejection(request.method, exc.code)
         return problem_response(exc.status, exc.code, exc.detail, request.url.path, **exc.extra)
 
     @app.exception_handler(CommandRejected)
     async def _rejected(request: Request, exc: CommandRejected) -> JSONResponse:
+        count_rejection(request.method, exc.code)
         return problem_response(exc.status, exc.code, exc.message, request.url.path)
 
     @app.exception_handler(LedgerUnavailable)
     async def _unavailable(request: Request, exc: LedgerUnavailable) -> JSONResponse:
+        count_rejection(request.method, "ledger_unavailable")
         return problem_response(
             503,
             "ledger_unavailable",
@@ -81,10 +94,12 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [field_error(e) for e in exc.errors()]
         if any(e["type"] == "json_invalid" for e in exc.errors()):
+            count_rejection(request.method, "malformed_json")
             return problem_response(
                 400, "malformed_json", "the request body is not valid JSON", request.url.path, errors=errors
             )
         fields = ", ".join(e["field"] for e in errors[:5])
+        count_rejection(request.method, "invalid_request")
         return problem_response(
             422, "invalid_request", f"the request has invalid fields: {fields}", request.url.path, errors=errors
         )
@@ -92,6 +107,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
+        count_rejection(request.method, code)
         return problem_response(
             exc.status_code, code, str(exc.detail), request.url.path, headers=getattr(exc, "headers", None)
         )
@@ -99,6 +115,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
+        count_rejection(request.method, "internal_error")
         return problem_response(
             500, "internal_error", "an unexpected error occurred; it has been logged", request.url.path
         )

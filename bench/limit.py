@@ -34,7 +34,7 @@ LIMIT_SCHEMA = "bench_limit"
 LIMIT_TABLE = f"{LIMIT_SCHEMA}.ledger_events"
 RELAY_BASE_URL = "http://127.0.0.1:8000"  # the relay's default public_url, carried in ce_dataschema
 
-# The relay's producer settings (processors/relay.py, Relay.__init__), bootstrap.servers aside.
+# The relay's producer settings (processors/relay.py, Relay.__init__), bootstrap.servers and logger aside.
 RELAY_PRODUCER_SETTINGS: dict[str, Any] = {
     "enable.idempotence": True,
     "acks": "all",

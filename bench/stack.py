@@ -116,7 +116,12 @@ class Orderledger:
 
     def _env(self, **extra: str) -> dict[str, str]:
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("ORDERLEDGER_")}
-        return {**inherited, "PYTHONUNBUFFERED": "1", "ORDERLEDGER_LOG_LEVEL": "warning", **self.env, **extra}
+        quiet = {
+            "PYTHONUNBUFFERED": "1",
+            "ORDERLEDGER_LOG_LEVEL": "warning",
+            "ORDERLEDGER_VERIFY_EVERY_SECONDS": "0",  # an hourly walk of the chain would land inside a measurement
+        }
+        return {**inherited, **quiet, **self.env, **extra}
 
     def cli(self, *args: str, timeout: float = 3600) -> tuple[str, float]:
         """Run `orderledger ARGS` to completion; its output and peak RSS (MB)."""
@@ -137,6 +142,7 @@ class Orderledger:
 
     def spawn(self, name: str, *args: str, **env: str) -> subprocess.Popen[bytes]:
         log = open(self.data_dir / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the child's life
+        env = {"ORDERLEDGER_OPS_PORT": str(free_port()), **env}  # workers' /metrics: one port each
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", *args], env=self._env(**env), stdout=log, stderr=log, cwd=REPO
         )

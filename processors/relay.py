@@ -22,8 +22,12 @@ from events.catalogue import STREAM_TYPES
 from events.cloud_events import data_bytes, kafka_headers, topic_for
 from events.ledger import LedgerUnavailable, RecordedEvent
 from events.ledger.postgres import APPENDED_CHANNEL, PostgresLedger
+from processors import metrics
+from processors.ops_server import Heartbeat
 
 log = logging.getLogger("orderledger.relay")
+# librdkafka's own messages go through Python logging (JSON, redacted), not straight to stderr
+KAFKA_CLIENT_LOG = logging.getLogger("orderledger.kafka")
 RELAY_LOCK = 0x0DE1_ED70
 RELAY_NAME = "kafka"
 
@@ -34,7 +38,7 @@ def dead_letter_topic(prefix: str) -> str:
 
 def ensure_topics(bootstrap: str, prefix: str, partitions: int, replication: int) -> None:
     """Create the topics the app uses (retention forever); existing ones are left as they are."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": KAFKA_CLIENT_LOG})
     config = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
     if replication > 1:
         config["min.insync.replicas"] = str(min(2, replication))
@@ -70,9 +74,11 @@ class Relay:
         # Fault injection for tests: called with the position about to be marked.
         self.before_mark = before_mark
         self._stop = threading.Event()
+        self.heartbeat = Heartbeat("relay", stale_after_seconds=60)
         self._producer = Producer(
             {
                 "bootstrap.servers": bootstrap,
+                "logger": KAFKA_CLIENT_LOG,
                 "enable.idempotence": True,
                 "acks": "all",
                 "linger.ms": 5,
@@ -106,6 +112,7 @@ class Relay:
 
     def _take_lock(self, session: psycopg.Connection[Any]) -> bool:
         while not self._stop.is_set():
+            self.heartbeat.beat()
             row = session.execute("SELECT pg_try_advisory_lock(%s)", (RELAY_LOCK,)).fetchone()
             if row and row[0]:
                 return True
@@ -116,12 +123,23 @@ class Relay:
         cursor = self._cursor(session)
         session.execute(f"LISTEN {APPENDED_CHANNEL}")  # every append notifies: publish at once, not at a poll
         while not self._stop.is_set():
+            self.heartbeat.beat()
             events = self.ledger.read_all(cursor, self.batch)
             if not events:
                 session.execute("SELECT 1")  # notice a lost session (and lock) promptly
                 _wait_for_appends(session)
                 continue
             if self._deliver(events):
+                metrics.PUBLISHED.inc(len(events))
+                if log.isEnabledFor(logging.DEBUG):
+                    for event in events:
+                        log.debug(
+                            "published %s %s at position %d",
+                            event.type,
+                            event.stream_id,
+                            event.position,
+                            extra={"correlation_id": str(event.correlation_id)},
+                        )
                 cursor = events[-1].position
                 if self.before_mark:
                     self.before_mark(cursor)
@@ -139,6 +157,7 @@ class Relay:
         """Produce a batch and wait for every delivery report; False if any failed (re-send it all)."""
         failures: list[str] = []
         pending = len(events)
+        started = time.perf_counter()
 
         def report(error: KafkaError | None, _message: Any) -> None:
             nonlocal pending
@@ -160,7 +179,10 @@ class Relay:
                 except BufferError:
                     self._producer.poll(0.1)  # local queue full: let deliveries drain
         while pending > 0 and not self._stop.is_set():
+            self.heartbeat.beat()  # waiting on a broker is alive: /readyz says Kafka is unreachable
             self._producer.poll(0.1)
+        if pending == 0 and not failures:
+            metrics.PUBLISH_SECONDS.observe(time.perf_counter() - started)
         if failures:
             log.warning("%d deliveries failed (first: %s); re-sending from the cursor", len(failures), failures[0])
             time.sleep(0.5)

@@ -44,6 +44,15 @@ class Settings(BaseModel):
         description="comma list of hosts or CIDRs webhooks may reach although not public (e.g. 10.0.0.0/8)",
     )
     webhook_lease_seconds: int = Field(default=30, ge=16, le=3600, description="a claimed delivery's lease")
+    ops_port: int = Field(
+        default=9180, ge=1, le=65535, description="worker, relay, webhooks: where /metrics, /healthz, /readyz answer"
+    )
+    ready_max_lag_events: int = Field(
+        default=100_000, ge=0, description="/readyz fails past this relay backlog or projection lag (0: never)"
+    )
+    verify_every_seconds: int = Field(
+        default=3600, ge=0, description="serve walks the hash chain this often; 0: never (run `verify` instead)"
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         pattern=r"^https?://[^/\s]+(/[^\s]*)?$",

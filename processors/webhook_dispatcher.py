@@ -28,8 +28,10 @@ import httpx
 from events.audience import ALL, EventGrant
 from events.cloud_events import structured
 from events.ledger import Ledger
+from processors import metrics
 from processors.access_keys import KeyStore
 from processors.event_feed import Audience, read_page
+from processors.ops_server import Heartbeat
 from processors.webhook_destinations import DestinationRefused, check_destination
 from processors.webhook_signing import signature_header
 from processors.webhook_store import DEAD, DELIVERED, DISABLED, PENDING, Delivery, Subscription, WebhookStore
@@ -94,6 +96,7 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.heartbeat = Heartbeat("webhook dispatcher", stale_after_seconds=60)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -114,6 +117,7 @@ class Dispatcher:
 
     def run(self) -> None:
         while not self._stop.is_set():
+            self.heartbeat.beat()
             try:
                 busy = self.tick()
             except Exception:
@@ -230,8 +234,10 @@ class Dispatcher:
         duration = now - started
         if error is None:
             self.store.record_attempt(delivery, now, status, None, duration, DELIVERED, now)
+            metrics.WEBHOOK_DELIVERIES.labels("delivered").inc()
             return
         if status == 410:
+            metrics.WEBHOOK_DELIVERIES.labels("gone").inc()
             # The receiver says the endpoint is gone: stop sending (its deliveries wait, replayable).
             self.store.record_attempt(delivery, now, status, error, duration, PENDING, now)
             self.store.set_status(subscription.subscription_id, DISABLED, "the receiver answered 410 Gone")
@@ -241,7 +247,9 @@ class Dispatcher:
         if wait is not None and status in (429, 503):
             wait = retry_after_ms(retry_after, now) or wait  # the receiver says when: honour it
         if wait is None:
+            metrics.WEBHOOK_DELIVERIES.labels("dead").inc()
             self.store.record_attempt(delivery, now, status, error, duration, DEAD, now)
             log.warning("webhook delivery %s parked as dead after %d attempts", delivery.delivery_id, attempts)
             return
+        metrics.WEBHOOK_DELIVERIES.labels("retrying").inc()
         self.store.record_attempt(delivery, now, status, error, duration, PENDING, now + wait)

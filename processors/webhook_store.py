@@ -292,6 +292,24 @@ class WebhookStore:
                 ),
             )
 
+    def delivery_counts(self) -> dict[str, tuple[int, int, int]]:
+        """Per subscription: (pending, pending after a failed attempt, dead) deliveries; zeros included."""
+        session = self.db.session()
+        counts = {str(s): (0, 0, 0) for (s,) in session.fetchall(f"SELECT subscription_id FROM {self._subs}")}
+        for subscription_id, status, failed, number in session.fetchall(
+            f"SELECT subscription_id, status, attempts > 0, COUNT(*) FROM {self._deliveries}"
+            " WHERE status IN (?, ?) GROUP BY subscription_id, status, attempts > 0",
+            (PENDING, DEAD),
+        ):
+            pending, retrying, dead = counts.get(subscription_id, (0, 0, 0))
+            if status == DEAD:
+                dead += int(number)
+            else:
+                pending += int(number)
+                retrying += int(number) if failed else 0
+            counts[subscription_id] = (pending, retrying, dead)
+        return counts
+
     def deliveries(self, subscription_id: str, status: str | None = None, limit: int = 100) -> list[Delivery]:
         clause, params = ("AND status = ?", (subscription_id, status)) if status else ("", (subscription_id,))
         rows = self.db.session().fetchall(

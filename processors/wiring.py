@@ -16,9 +16,12 @@ from events.rates import RateBook, bundled_rate_book
 from events.service_handling import ServiceDesk
 from processors.access_keys import KeyStore
 from processors.embedded import EmbeddedRunner
+from processors.flow import FlowReader, KafkaWatch
+from processors.metered_ledger import MeteredLedger
 from processors.projection_store import ProjectionStore
 from processors.settings import Settings
-from processors.sql import PostgresDatabase, SqliteDatabase
+from processors.sql import PostgresDatabase, SqlDatabase, SqliteDatabase
+from processors.verification import VerificationLog
 from processors.webhook_dispatcher import Dispatcher
 from processors.webhook_store import WebhookStore
 from projections import Projection
@@ -37,6 +40,8 @@ class Orderledger:
     clock: Callable[[], datetime]
     webhooks: WebhookStore
     dispatcher: Dispatcher
+    verifications: VerificationLog
+    ledger_db: SqlDatabase | None = None  # server mode: the ledger schema, for the relay's cursor
 
     @property
     def server_mode(self) -> bool:
@@ -54,6 +59,22 @@ class Orderledger:
     def batches(self) -> BatchDesk:
         """One per process: it keeps the folded state of the streams batches use."""
         return BatchDesk(self.desk)
+
+    @cached_property
+    def flow(self) -> FlowReader:
+        """Head, backlogs and lag, read on demand (metrics and /readyz)."""
+        kafka = None
+        if self.settings.kafka_bootstrap:
+            kafka = KafkaWatch(self.settings.kafka_bootstrap, self.settings.topic_prefix)
+        return FlowReader(
+            self.ledger,
+            self.projections,
+            list(PROJECTIONS.values()),
+            self.webhooks,
+            self.verifications,
+            self.ledger_db,
+            kafka,
+        )
 
     def wait_for(self, projection: Projection[Any], key: str, position: int, timeout: float) -> bool:
         """Read-your-writes: wait until the projection's row `key` has applied `position`."""
@@ -84,6 +105,9 @@ class Orderledger:
         self.projections.close()
         self.keys.close()
         self.webhooks.close()
+        self.verifications.close()
+        if self.ledger_db:
+            self.ledger_db.close()
 
 
 def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Orderledger:
@@ -91,6 +115,7 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
     clock = clock or (lambda: datetime.now(UTC))
     rates = bundled_rate_book()
     ledger: Any
+    ledger_db: SqlDatabase | None = None
     if settings.database_url:
         from events.ledger.postgres import PostgresLedger, migrate
 
@@ -99,6 +124,8 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
         store = ProjectionStore(PostgresDatabase(settings.database_url, "readmodels"))
         keys = KeyStore(PostgresDatabase(settings.database_url, "access"))
         webhooks = WebhookStore(PostgresDatabase(settings.database_url, "access"))
+        verifications = VerificationLog(PostgresDatabase(settings.database_url, "access"))
+        ledger_db = PostgresDatabase(settings.database_url, "ledger")
         # With Kafka, faust workers project; without it, the API process tails the ledger itself.
         runner = None if settings.kafka_bootstrap else EmbeddedRunner(ledger, store, list(PROJECTIONS.values()))
     else:
@@ -109,9 +136,11 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
         store = ProjectionStore(SqliteDatabase(settings.projections_path, durable=False))
         keys = KeyStore(SqliteDatabase(settings.ledger_path))
         webhooks = WebhookStore(SqliteDatabase(settings.ledger_path))
+        verifications = VerificationLog(SqliteDatabase(settings.ledger_path))
         runner = EmbeddedRunner(ledger, store, list(PROJECTIONS.values()))
     for projection in PROJECTIONS.values():
         store.ensure(projection)
+    ledger = MeteredLedger(ledger)
     return Orderledger(
         settings=settings,
         ledger=ledger,
@@ -130,4 +159,6 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
             settings.webhook_allowed_hosts,
             lease_ms=settings.webhook_lease_seconds * 1000,
         ),
+        verifications=verifications,
+        ledger_db=ledger_db,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -18,6 +19,10 @@ import faust
 from events.catalogue import CLOUD_TYPES, STREAM_TYPES
 from events.cloud_events import header_map, recorded_from_kafka
 from events.ledger import RecordedEvent
+from processors import metrics, structured_logs
+from processors.embedded import log_applied
+from processors.flow import KafkaUnreachable, KafkaWatch
+from processors.ops_server import Heartbeat, OpsServer
 from processors.projection_store import ProjectionStore
 from processors.relay import dead_letter_topic, ensure_topics, topic_for
 from processors.settings import Settings
@@ -25,13 +30,10 @@ from processors.sql import PostgresDatabase
 from projections.catalogue import PROJECTIONS
 
 log = logging.getLogger("orderledger.worker")
+RUNNER = "faust"
 
 
-class DeadLetters:
-    count = 0
-
-
-def create_worker_app(settings: Settings) -> faust.App:
+def create_worker_app(settings: Settings, heartbeat: Heartbeat | None = None) -> faust.App:
     if not settings.database_url or not settings.kafka_bootstrap:
         raise ValueError("the worker needs a database URL and Kafka bootstrap servers")
     ensure_topics(
@@ -72,15 +74,23 @@ def create_worker_app(settings: Settings) -> faust.App:
     source = app.topic(*topics, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
 
     async def dead_letter(event: Any, reason: str) -> None:
-        DeadLetters.count += 1
+        metrics.DEAD_LETTERED.inc()
         message = event.message
-        log.error("dead letter %s[%s]@%s: %s", message.topic, message.partition, message.offset, reason)
+        attributes = header_map(message.headers)
+        log.error(
+            "dead letter %s[%s]@%s: %s",
+            message.topic,
+            message.partition,
+            message.offset,
+            reason,
+            extra={"correlation_id": attributes.get("ce_correlationid"), "event_id": attributes.get("ce_id")},
+        )
         await dead_letters.send(
             key=event.key,
             value=event.value,
             headers={
                 # the CloudEvents attributes, so the parked record can be replayed as it was
-                **{name: value.encode() for name, value in header_map(message.headers).items()},
+                **{name: value.encode() for name, value in attributes.items()},
                 "reason": reason.encode()[:2000],
                 "source-topic": message.topic.encode(),
                 "source-partition": str(message.partition).encode(),
@@ -128,8 +138,13 @@ def create_worker_app(settings: Settings) -> faust.App:
                         await dead_letter(event, f"undecodable: {type(exc).__name__}: {str(exc)[:500]}")
                         undecodable[(topic, partition)].append(event.message.offset)
             loop = asyncio.get_running_loop()
+            started = time.perf_counter()
             try:  # the whole batch, every projection, one transaction
                 await loop.run_in_executor(None, store.apply_partitions, list(PROJECTIONS.values()), decoded)
+                metrics.APPLY_SECONDS.labels(RUNNER).observe(time.perf_counter() - started)
+                metrics.APPLIED.labels(RUNNER).inc(len(batch))
+                for applied in decoded.values():
+                    log_applied(log, [recorded for _, recorded in applied])
             except Exception:
                 log.warning("a batch could not be applied at once; applying it partition by partition")
                 for (topic, partition), events in groups.items():
@@ -139,10 +154,56 @@ def create_worker_app(settings: Settings) -> faust.App:
                     for projection in PROJECTIONS.values():
                         store.apply_partition(projection, topic, partition, [], through=offset)
 
+    @app.on_partitions_assigned.connect
+    async def assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
+        # one JSON line operators (and tests) read, rather than faust's own table
+        partitions: dict[str, list[int]] = defaultdict(list)
+        for tp in assigned:
+            partitions[tp.topic].append(tp.partition)
+        log.info("partitions assigned", extra={"partitions": {t: sorted(p) for t, p in sorted(partitions.items())}})
+
+    if heartbeat is not None:
+
+        @app.timer(interval=5.0)
+        async def beat() -> None:  # the event loop turns: the worker is alive
+            heartbeat.beat()
+
     return app
 
 
 def run_worker(settings: Settings) -> None:
-    app = create_worker_app(settings)
-    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
-    worker.execute_from_commandline()
+    heartbeat = Heartbeat("faust worker", stale_after_seconds=60)
+    app = create_worker_app(settings, heartbeat)
+    assert settings.database_url and settings.kafka_bootstrap
+    kafka = KafkaWatch(settings.kafka_bootstrap, settings.topic_prefix)
+    database = PostgresDatabase(settings.database_url, "readmodels")
+
+    def ready() -> tuple[bool, dict[str, Any]]:
+        problems = []
+        try:
+            database.session().fetchone("SELECT 1")
+        except Exception as exc:
+            problems.append(f"the database cannot be reached ({type(exc).__name__}); check PostgreSQL")
+        try:
+            kafka.end_offsets(kafka.topics[:1])
+        except KafkaUnreachable as exc:
+            problems.append(f"Kafka cannot be reached ({exc}); check the brokers")
+        alive, _ = heartbeat.check()
+        if not alive:
+            problems.append("the worker's event loop is stalled")
+        return not problems, {"status": "ready" if not problems else "not_ready", "problems": problems}
+
+    ops = OpsServer(settings.host, settings.ops_port, heartbeat.check, ready, metrics.exposition).start()
+    worker = faust.Worker(
+        app,
+        loglevel=settings.log_level,
+        quiet=True,
+        # mode's setup runs this dictConfig instead of its coloured one: the worker logs JSON like the API
+        logging_config=structured_logs.faust_logging_config(settings.log_level),
+    )
+    worker.spinner = None  # at warning and above faust adds a terminal spinner writing escape codes to stdout
+    try:
+        worker.execute_from_commandline()
+    finally:
+        ops.stop()
+        database.close()

@@ -161,7 +161,7 @@ def test_given_thresholds_and_renewal_notices_when_rebuilt_then_same_rows_and_no
         )
         assert (over.status_code, over.json()["code"]) == (422, "ceiling_exceeded")
         before = http.get("/v1/contracts/SO-NEAR").json()
-        head = http.get("/healthz").json()["ledger_head"]
+        head = http.get("/readyz").json()["checks"]["ledger"]["head_position"]
         assert before["thresholds_reached"] == [80, 90] and before["used_pct"] == "92.0"
         assert before["renewal_notices"] == [90]
     rebuilt = subprocess.run(
@@ -175,7 +175,7 @@ def test_given_thresholds_and_renewal_notices_when_rebuilt_then_same_rows_and_no
     assert rebuilt.returncode == 0, rebuilt.stderr
     with httpx.Client(base_url=server.url, headers=server.broker, timeout=30) as http:
         assert http.get("/v1/contracts/SO-NEAR").json() == before
-        assert http.get("/healthz").json()["ledger_head"] == head
+        assert http.get("/readyz").json()["checks"]["ledger"]["head_position"] == head
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,7 @@ class ServerStack:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.ops_ports: dict[str, int] = {}
         self.broker_headers: dict[str, str] = {}
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -52,7 +53,9 @@ class ServerStack:
 
     def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the child's life
-        process = subprocess.Popen([sys.executable, "-m", *args], env=self.env, stdout=log, stderr=log)
+        self.ops_ports[name] = free_port()  # a worker's or relay's /metrics, /healthz, /readyz
+        env = {**self.env, "ORDERLEDGER_OPS_PORT": str(self.ops_ports[name])}
+        process = subprocess.Popen([sys.executable, "-m", *args], env=env, stdout=log, stderr=log)
         self.processes[name] = process
         return process
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives: chromium, kcat, Java, Maven, wrk, PostgreSQL.
+# Installs the Debian packages the test suite drives: chromium, kcat, Java, Maven, wrk, Prometheus's
+# promtool, PostgreSQL.
 # Idempotent: installs only what is missing. Needs root (or sudo) on a fresh machine.
 set -euo pipefail
 
@@ -9,11 +10,14 @@ command -v kcat >/dev/null 2>&1 || missing+=(kcat)      # a Kafka consumer outsi
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)  # the Kafka broker
 command -v mvn >/dev/null 2>&1 || missing+=(maven)      # fetches the Kafka broker jars
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)        # the load generator of the read benchmark
+# Installed without recommends (prometheus-node-exporter): only its promtool is used.
+lean=()
+command -v promtool >/dev/null 2>&1 || lean+=(prometheus)  # checks and unit-tests deploy/prometheus
 
 # PostgreSQL has its own installer: it keeps Debian from creating and starting a default cluster.
 bash "$(dirname "${BASH_SOURCE[0]}")/postgres/postgres.sh" install
 
-if [ ${#missing[@]} -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ ${#lean[@]} -eq 0 ]; then
   exit 0
 fi
 
@@ -22,10 +26,15 @@ if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then
     as_root=(sudo)
   else
-    echo "system-packages: need root to install: ${missing[*]}" >&2
+    echo "system-packages: need root to install: ${missing[*]} ${lean[*]}" >&2
     exit 1
   fi
 fi
-echo "system-packages: installing ${missing[*]}"
+echo "system-packages: installing ${missing[*]} ${lean[*]}"
 "${as_root[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if [ ${#lean[@]} -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
+fi

@@ -11,6 +11,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import psycopg
+
+from events.ledger import LedgerUnavailable
 from processors import structured_logs
 from processors.settings import SettingsError, load_settings
 from processors.wiring import Orderledger, build
@@ -60,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     options: dict[str, Any] = {
         "data_dir": args.data_dir,
+        "database_url": args.database_url,
+        "kafka_bootstrap": args.kafka_bootstrap,
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
     }
@@ -69,7 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"orderledger: {exc}", file=sys.stderr)
         return 2
     structured_logs.configure(settings.log_level)
-    app = build(settings)
+    try:
+        app = build(settings)
+    except (OSError, LedgerUnavailable, psycopg.OperationalError) as exc:
+        where = "the database" if settings.database_url else f"the ledger in {settings.data_dir}"
+        reason = structured_logs.redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        print(f"orderledger: cannot open {where}: {reason}", file=sys.stderr)
+        return 2
     try:
         return _COMMANDS[args.command](app, args)
     finally:

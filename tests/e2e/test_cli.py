@@ -61,3 +61,20 @@ def test_given_the_demo_when_the_contract_clock_runs_twice_then_notices_are_reco
     again = orderledger_cli(tmp_path, "contract-clock", "--today", "2030-01-01")
     assert "0 events recorded" in again.stdout
     assert orderledger_cli(tmp_path, "verify").returncode == 0
+
+
+def test_given_a_database_url_option_then_the_command_uses_it_and_says_when_it_cannot_be_reached(tmp_path):
+    # Given a URL on the command line where no PostgreSQL listens (port 1 of loopback)
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "--database-url", "postgresql://nobody:pw-123@127.0.0.1:1/none", "verify"],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("ORDERLEDGER_")}
+        | {"ORDERLEDGER_DATA_DIR": str(tmp_path)},
+        timeout=60,
+        check=False,
+    )
+    # Then it did not quietly verify the embedded ledger instead: it names the database and keeps the password out
+    assert result.returncode == 2, result.stdout
+    assert "orderledger: cannot open the database" in result.stderr
+    assert "ledger verified" not in result.stdout and "pw-123" not in result.stderr

@@ -187,6 +187,9 @@ def _demo(app: Orderledger, args: argparse.Namespace) -> int:
     if args.if_empty and app.ledger.head() > 0:
         print(f"demo: the ledger already holds {app.ledger.head()} events; nothing loaded")
         return 0
+    import logging
+
+    logging.getLogger("orderledger.ledger").setLevel(logging.WARNING)  # not a line per demo command
     now = app.clock()
     orders = load_demo(app.desk, now.astimezone(ZoneInfo("America/Toronto")).date(), now=now)
     if app.runner:

@@ -10,9 +10,9 @@ command -v kcat >/dev/null 2>&1 || missing+=(kcat)      # a Kafka consumer outsi
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)  # the Kafka broker
 command -v mvn >/dev/null 2>&1 || missing+=(maven)      # fetches the Kafka broker jars
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)        # the load generator of the read benchmark
-# Installed without recommends (prometheus-node-exporter): only its promtool is used.
+# Installed without recommends (prometheus-node-exporter): the tests run its prometheus and promtool.
 lean=()
-command -v promtool >/dev/null 2>&1 || lean+=(prometheus)  # checks and unit-tests deploy/prometheus
+command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || lean+=(prometheus)  # deploy/prometheus
 
 # PostgreSQL has its own installer: it keeps Debian from creating and starting a default cluster.
 bash "$(dirname "${BASH_SOURCE[0]}")/postgres/postgres.sh" install

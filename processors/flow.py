@@ -21,6 +21,7 @@ from events.ledger import Ledger
 from processors.projection_store import ProjectionStore
 from processors.relay import KAFKA_CLIENT_LOG, RELAY_NAME, dead_letter_topic
 from processors.sql import SqlDatabase
+from processors.structured_logs import redact
 from processors.verification import Verification, VerificationLog
 from processors.webhook_store import WebhookStore
 from projections import Projection
@@ -38,7 +39,6 @@ class KafkaWatch:
     def __init__(self, bootstrap: str, prefix: str) -> None:
         from confluent_kafka.admin import AdminClient
 
-        self.prefix = prefix
         self.topics = [topic_for(prefix, kind) for kind in STREAM_TYPES]
         self.dead_letter_topic = dead_letter_topic(prefix)
         self._admin = AdminClient(
@@ -81,10 +81,6 @@ class Flow:
     webhooks: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     verification: Verification | None = None
     kafka_error: str | None = None
-
-    @property
-    def max_lag(self) -> int:
-        return max(self.lag.values(), default=0)
 
 
 class FlowReader:
@@ -211,7 +207,7 @@ def readiness(reader: FlowReader, max_lag: int) -> tuple[bool, dict[str, Any]]:
     try:
         flow = reader.read(with_webhooks=False)
     except Exception as exc:
-        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        reason = redact(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
         return False, {
             "status": "not_ready",
             "problems": [f"the ledger cannot be read ({reason}); check the database"],

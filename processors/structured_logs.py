@@ -21,7 +21,6 @@ __all__ = [
     "correlation_id",
     "faust_logging_config",
     "redact",
-    "uvicorn_log_config",
 ]
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
@@ -284,16 +283,6 @@ def _dict_config(level: int) -> dict[str, Any]:
             for name in ROUTED_LOGGERS
         },
     }
-
-
-def uvicorn_log_config(level: str | None = None) -> dict[str, Any]:
-    """For `uvicorn.run(log_config=...)` in a process where `configure` did not run (uvicorn's workers/reload).
-
-    After `configure`, `uvicorn.run(..., log_config=None)` is enough: uvicorn then touches no handler, and its
-    loggers already propagate to the JSON handler. `level`: by default the root logger's current level.
-    Do not pass `use_colors` with it: uvicorn would look for formatters of its own in it.
-    """
-    return _dict_config(_level(level) if level is not None else logging.getLogger().getEffectiveLevel())
 
 
 def faust_logging_config(level: str) -> dict[str, Any]:

@@ -25,7 +25,6 @@ from processors.structured_logs import (
     correlation_id,
     faust_logging_config,
     redact,
-    uvicorn_log_config,
 )
 from processors.webhook_signing import new_secret
 
@@ -347,19 +346,6 @@ def test_given_configure_then_server_and_kafka_loggers_write_json_through_root_a
 
     configure("debug", stream=stream)
     assert logging.getLogger("aiokafka").getEffectiveLevel() == logging.DEBUG
-
-
-@pytest.mark.usefixtures("logging_restored")
-def test_given_uvicorns_log_config_then_its_loggers_write_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    stderr = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", stderr)
-    logging.config.dictConfig(uvicorn_log_config("info"))
-
-    logging.getLogger("uvicorn.error").info("Started server process [%d]", 7, extra={"color_message": "colored"})
-
-    (line,) = [json.loads(line) for line in stderr.getvalue().splitlines()]
-    assert (line["logger"], line["message"]) == ("uvicorn.error", "Started server process [7]")
-    assert "color_message" not in line
 
 
 @pytest.mark.usefixtures("logging_restored")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from processors.ops_server import HEALTH_PATH, METRICS_PATH, READY_PATH
 from processors.verification import ScheduledVerifier
 from processors.wiring import Orderledger
 
-VERSION = "0.1.0"
+VERSION = version("orderledger")  # pyproject.toml's, as installed
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {"application/problem+json": {}}}

@@ -11,11 +11,15 @@ histograms are summed over the processes' files, as prometheus-client documents.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
+
+log = logging.getLogger("orderledger.metrics")
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -107,5 +111,22 @@ def exposition(state: Iterable[Collector] = ()) -> bytes:
         counted = REGISTRY
     readings = CollectorRegistry(auto_describe=False)
     for collector in state:
-        readings.register(collector)
+        readings.register(_Guarded(collector))
     return generate_latest(counted) + generate_latest(readings)
+
+
+class _Guarded:
+    """A state collector whose database is unreachable drops its gauges from this scrape, not the counters:
+    the counters still show what happened, and /readyz and the missing series say what is wrong."""
+
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            return list(self.collector.collect())
+        except Exception as exc:
+            log.warning(
+                "metrics: %s could not be read (%s: %s)", type(self.collector).__name__, type(exc).__name__, exc
+            )
+            return []

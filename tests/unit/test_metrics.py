@@ -138,3 +138,13 @@ def test_exposition_gives_counters_then_the_state_read_now():
     text = metrics.exposition([Head()]).decode()
     assert "# TYPE orderledger_ledger_events_appended_total counter" in text
     assert "orderledger_ledger_head_position 42.0" in text
+
+
+def test_given_a_state_collector_failing_then_the_counters_are_still_exposed():
+    class Unreachable:
+        def collect(self):
+            raise ConnectionError("database unreachable")
+
+    text = metrics.exposition([Unreachable()]).decode()
+    assert "# TYPE orderledger_ledger_events_appended_total counter" in text
+    assert "orderledger_ledger_head_position" not in text

@@ -64,7 +64,7 @@ class RequestLog:
         method = scope["method"]
         metrics.REQUESTS.labels(template, method, str(status)).inc()
         metrics.REQUEST_SECONDS.labels(template, method).observe(seconds)
-        if scope["path"] not in QUIET:
+        if scope["path"] not in QUIET and log.isEnabledFor(logging.INFO):
             log.info(
                 "%s %s %d",
                 method,

@@ -92,7 +92,9 @@ def _header(match: re.Match[str]) -> str:
 
 
 # Every pattern above needs one of these: a line without any (most lines) is left at one cheap search.
-_MAYBE_SECRET = re.compile(r"(?i)olk_|whsec_|authori|x-api-key|bearer|://|token|secret|passw|pwd|api[_-]?key|credential")
+_MAYBE_SECRET = re.compile(
+    r"(?i)olk_|whsec_|authori|x-api-key|bearer|://|token|secret|passw|pwd|api[_-]?key|credential"
+)
 
 
 def redact(text: str) -> str:

@@ -405,6 +405,16 @@ def test_given_the_relay_killed_between_delivery_report_and_marking_then_nothing
     load.assert_all_in(ledger)
     ledger.close()
     wait_for_worker_to_match(stack, tmp_path)
+    # the relay alone answers on its ops port: alive, ready, and counting what it published
+    ops = f"http://127.0.0.1:{stack.ops_ports['relay']}"
+    assert httpx.get(f"{ops}/healthz", timeout=5).json()["status"] == "ok"
+    assert httpx.get(f"{ops}/readyz", timeout=5).status_code == 200
+    published = [
+        line
+        for line in httpx.get(f"{ops}/metrics", timeout=5).text.splitlines()
+        if line.startswith("orderledger_relay_events_published_total ")
+    ]
+    assert published and float(published[0].split()[1]) > 0
 
 
 def test_given_the_broker_stopped_for_30_s_under_load_then_appends_go_on_and_the_relay_catches_up(

@@ -175,9 +175,12 @@ def _worker(app: Orderledger, args: argparse.Namespace) -> int:
     if not app.server_mode or not app.settings.kafka_bootstrap:
         print("orderledger: the worker needs --database-url and --kafka-bootstrap", file=sys.stderr)
         return 2
+    from processors.ops_server import Heartbeat
     from processors.worker import run_worker
 
-    run_worker(app.settings)
+    heartbeat = Heartbeat("faust worker", stale_after_seconds=60)
+    with _operations(app, heartbeat):
+        run_worker(app.settings, heartbeat)
     return 0
 
 

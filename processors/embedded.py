@@ -7,27 +7,14 @@ import threading
 import time
 from typing import Any
 
-from events.ledger import Ledger, RecordedEvent
+from events.ledger import Ledger
 from processors import metrics
 from processors.projection_store import ProjectionStore
+from processors.structured_logs import log_events
 from projections import Projection
 
 log = logging.getLogger("orderledger.runner")
 RUNNER = "embedded"
-
-
-def log_applied(logger: logging.Logger, events: list[RecordedEvent]) -> None:
-    """At debug level, one line per applied event with its correlation id (request → event → projection)."""
-    if logger.isEnabledFor(logging.DEBUG):
-        for event in events:
-            logger.debug(
-                "applied %s %s v%d at position %d",
-                event.type,
-                event.stream_id,
-                event.stream_version,
-                event.position,
-                extra={"correlation_id": str(event.correlation_id)},
-            )
 
 
 class EmbeddedRunner:
@@ -82,7 +69,7 @@ class EmbeddedRunner:
                 reached.update(self.store.apply_many(behind, events))
                 metrics.APPLY_SECONDS.labels(RUNNER).observe(time.perf_counter() - started)
                 metrics.APPLIED.labels(RUNNER).inc(len(events))
-                log_applied(log, events)
+                log_events(log, "applied", events)
             position = max(position, last)
         with self._progress:
             self._progress.notify_all()

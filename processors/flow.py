@@ -20,7 +20,6 @@ from events.cloud_events import topic_for
 from events.ledger import Ledger
 from processors.projection_store import ProjectionStore
 from processors.relay import KAFKA_CLIENT_LOG, RELAY_NAME, dead_letter_topic
-from processors.sql import SqlDatabase
 from processors.structured_logs import redact
 from processors.verification import Verification, VerificationLog
 from processors.webhook_store import WebhookStore
@@ -91,21 +90,22 @@ class FlowReader:
         projection_list: list[Projection[Any]],
         webhooks: WebhookStore,
         verifications: VerificationLog,
-        ledger_db: SqlDatabase | None = None,  # server mode: where the relay keeps its cursor
         kafka: KafkaWatch | None = None,
+        relayed: bool = False,  # server mode with Kafka: the relay's cursor is in ledger.relay_progress
     ) -> None:
         self.ledger = ledger
         self.projections = projections
         self.projection_list = projection_list
         self.webhooks = webhooks
         self.verifications = verifications
-        self.ledger_db = ledger_db
+        self.relayed = relayed
         self.kafka = kafka
 
     def read(self, with_webhooks: bool = True) -> Flow:
         flow = Flow(head=self.ledger.head())
-        if self.ledger_db is not None and self.kafka is not None:
-            row = self.ledger_db.session().fetchone(
+        if self.relayed:
+            # the read models' connection: the same PostgreSQL database, the ledger schema named in full
+            row = self.projections.db.session().fetchone(
                 "SELECT position FROM ledger.relay_progress WHERE name = ?", (RELAY_NAME,)
             )
             flow.relay_backlog = flow.head - (int(row[0]) if row else 0)

@@ -24,6 +24,7 @@ from events.ledger import LedgerUnavailable, RecordedEvent
 from events.ledger.postgres import APPENDED_CHANNEL, PostgresLedger
 from processors import metrics
 from processors.ops_server import Heartbeat
+from processors.structured_logs import log_events
 
 log = logging.getLogger("orderledger.relay")
 # librdkafka's own messages go through Python logging (JSON, redacted), not straight to stderr
@@ -131,15 +132,7 @@ class Relay:
                 continue
             if self._deliver(events):
                 metrics.PUBLISHED.inc(len(events))
-                if log.isEnabledFor(logging.DEBUG):
-                    for event in events:
-                        log.debug(
-                            "published %s %s at position %d",
-                            event.type,
-                            event.stream_id,
-                            event.position,
-                            extra={"correlation_id": str(event.correlation_id)},
-                        )
+                log_events(log, "published", events)
                 cursor = events[-1].position
                 if self.before_mark:
                     self.before_mark(cursor)

@@ -9,10 +9,13 @@ import logging.config
 import math
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from events.ledger import RecordedEvent
 
 __all__ = [
     "JsonFormatter",
@@ -20,6 +23,7 @@ __all__ = [
     "correlated",
     "correlation_id",
     "faust_logging_config",
+    "log_events",
     "redact",
 ]
 
@@ -42,6 +46,21 @@ def correlated(correlation_id: str | None) -> Iterator[None]:
         yield
     finally:
         _correlation.reset(token)
+
+
+def log_events(logger: logging.Logger, verb: str, events: Iterable[RecordedEvent]) -> None:
+    """At debug level, one line per event with its correlation id: request → event → relay → projection."""
+    if logger.isEnabledFor(logging.DEBUG):
+        for event in events:
+            logger.debug(
+                "%s %s %s v%d at position %d",
+                verb,
+                event.type,
+                event.stream_id,
+                event.stream_version,
+                event.position,
+                extra={"correlation_id": str(event.correlation_id)},
+            )
 
 
 # --- redaction -------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from processors.flow import FlowReader, KafkaWatch
 from processors.metered_ledger import MeteredLedger
 from processors.projection_store import ProjectionStore
 from processors.settings import Settings
-from processors.sql import PostgresDatabase, SqlDatabase, SqliteDatabase
+from processors.sql import PostgresDatabase, SqliteDatabase
 from processors.verification import VerificationLog
 from processors.webhook_dispatcher import Dispatcher
 from processors.webhook_store import WebhookStore
@@ -41,7 +41,6 @@ class Orderledger:
     webhooks: WebhookStore
     dispatcher: Dispatcher
     verifications: VerificationLog
-    ledger_db: SqlDatabase | None = None  # server mode: the ledger schema, for the relay's cursor
 
     @property
     def server_mode(self) -> bool:
@@ -72,8 +71,8 @@ class Orderledger:
             list(PROJECTIONS.values()),
             self.webhooks,
             self.verifications,
-            self.ledger_db,
             kafka,
+            relayed=bool(self.server_mode and kafka),
         )
 
     def wait_for(self, projection: Projection[Any], key: str, position: int, timeout: float) -> bool:
@@ -106,8 +105,6 @@ class Orderledger:
         self.keys.close()
         self.webhooks.close()
         self.verifications.close()
-        if self.ledger_db:
-            self.ledger_db.close()
 
 
 def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Orderledger:
@@ -115,7 +112,6 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
     clock = clock or (lambda: datetime.now(UTC))
     rates = bundled_rate_book()
     ledger: Any
-    ledger_db: SqlDatabase | None = None
     if settings.database_url:
         from events.ledger.postgres import PostgresLedger, migrate
 
@@ -125,7 +121,6 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
         keys = KeyStore(PostgresDatabase(settings.database_url, "access"))
         webhooks = WebhookStore(PostgresDatabase(settings.database_url, "access"))
         verifications = VerificationLog(PostgresDatabase(settings.database_url, "access"))
-        ledger_db = PostgresDatabase(settings.database_url, "ledger")
         # With Kafka, faust workers project; without it, the API process tails the ledger itself.
         runner = None if settings.kafka_bootstrap else EmbeddedRunner(ledger, store, list(PROJECTIONS.values()))
     else:
@@ -160,5 +155,4 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
             lease_ms=settings.webhook_lease_seconds * 1000,
         ),
         verifications=verifications,
-        ledger_db=ledger_db,
     )

@@ -20,9 +20,7 @@ from events.catalogue import CLOUD_TYPES, STREAM_TYPES
 from events.cloud_events import header_map, recorded_from_kafka
 from events.ledger import RecordedEvent
 from processors import metrics, structured_logs
-from processors.embedded import log_applied
-from processors.flow import KafkaUnreachable, KafkaWatch
-from processors.ops_server import Heartbeat, OpsServer
+from processors.ops_server import Heartbeat
 from processors.projection_store import ProjectionStore
 from processors.relay import dead_letter_topic, ensure_topics, topic_for
 from processors.settings import Settings
@@ -33,7 +31,7 @@ log = logging.getLogger("orderledger.worker")
 RUNNER = "faust"
 
 
-def create_worker_app(settings: Settings, heartbeat: Heartbeat | None = None) -> faust.App:
+def create_worker_app(settings: Settings, heartbeat: Heartbeat) -> faust.App:
     if not settings.database_url or not settings.kafka_bootstrap:
         raise ValueError("the worker needs a database URL and Kafka bootstrap servers")
     ensure_topics(
@@ -144,7 +142,7 @@ def create_worker_app(settings: Settings, heartbeat: Heartbeat | None = None) ->
                 metrics.APPLY_SECONDS.labels(RUNNER).observe(time.perf_counter() - started)
                 metrics.APPLIED.labels(RUNNER).inc(len(batch))
                 for applied in decoded.values():
-                    log_applied(log, [recorded for _, recorded in applied])
+                    structured_logs.log_events(log, "applied", (recorded for _, recorded in applied))
             except Exception:
                 log.warning("a batch could not be applied at once; applying it partition by partition")
                 for (topic, partition), events in groups.items():
@@ -162,38 +160,16 @@ def create_worker_app(settings: Settings, heartbeat: Heartbeat | None = None) ->
             partitions[tp.topic].append(tp.partition)
         log.info("partitions assigned", extra={"partitions": {t: sorted(p) for t, p in sorted(partitions.items())}})
 
-    if heartbeat is not None:
-
-        @app.timer(interval=5.0)
-        async def beat() -> None:  # the event loop turns: the worker is alive
-            heartbeat.beat()
+    @app.timer(interval=5.0)
+    async def beat() -> None:  # the event loop turns: the worker is alive
+        heartbeat.beat()
 
     return app
 
 
-def run_worker(settings: Settings) -> None:
-    heartbeat = Heartbeat("faust worker", stale_after_seconds=60)
+def run_worker(settings: Settings, heartbeat: Heartbeat) -> None:
+    """Until stopped; `heartbeat` turns with faust's event loop (the ops port's /healthz reads it)."""
     app = create_worker_app(settings, heartbeat)
-    assert settings.database_url and settings.kafka_bootstrap
-    kafka = KafkaWatch(settings.kafka_bootstrap, settings.topic_prefix)
-    database = PostgresDatabase(settings.database_url, "readmodels")
-
-    def ready() -> tuple[bool, dict[str, Any]]:
-        problems = []
-        try:
-            database.session().fetchone("SELECT 1")
-        except Exception as exc:
-            problems.append(f"the database cannot be reached ({type(exc).__name__}); check PostgreSQL")
-        try:
-            kafka.end_offsets(kafka.topics[:1])
-        except KafkaUnreachable as exc:
-            problems.append(f"Kafka cannot be reached ({exc}); check the brokers")
-        alive, _ = heartbeat.check()
-        if not alive:
-            problems.append("the worker's event loop is stalled")
-        return not problems, {"status": "ready" if not problems else "not_ready", "problems": problems}
-
-    ops = OpsServer(settings.host, settings.ops_port, heartbeat.check, ready, metrics.exposition).start()
     worker = faust.Worker(
         app,
         loglevel=settings.log_level,
@@ -202,8 +178,4 @@ def run_worker(settings: Settings) -> None:
         logging_config=structured_logs.faust_logging_config(settings.log_level),
     )
     worker.spinner = None  # at warning and above faust adds a terminal spinner writing escape codes to stdout
-    try:
-        worker.execute_from_commandline()
-    finally:
-        ops.stop()
-        database.close()
+    worker.execute_from_commandline()

@@ -8,7 +8,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -28,8 +28,11 @@ from api import (
     status_pages,
     subscriptions,
 )
+from api.access import DECLARE_PUBLIC, OPERATIONS, LedgerRoute, every_route_declares_its_access
 from api.domain_gauges import DomainGauges
 from api.limits import BodyLimit
+from api.methods import AnswerOptions, PathMethods
+from api.problems import UnexpectedErrors
 from api.request_log import RequestLog
 from processors import metrics
 from processors.flow import FlowCollector, readiness
@@ -85,6 +88,7 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
     )
+    app.router.route_class = LedgerRoute
     app.state.orderledger = ledger_app
     problems.install(app)
     app.include_router(orders.router)
@@ -107,13 +111,15 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
         DomainGauges(ledger_app),
     ]
 
-    @app.get(HEALTH_PATH, tags=["operations"], summary="The process is alive (it answers; nothing else is checked)")
+    operations = {"tags": ["operations"], "dependencies": [Depends(OPERATIONS)]}
+
+    @app.get(HEALTH_PATH, summary="The process is alive (it answers; nothing else is checked)", **operations)
     async def healthz() -> dict[str, Any]:
         return {"status": "ok"}
 
     @app.get(
         READY_PATH,
-        tags=["operations"],
+        **operations,
         summary="Ready for traffic: the ledger answers; in server mode Kafka answers and lag is under the threshold",
         responses={503: {"description": "Not ready: `problems` says what is wrong"}},
     )
@@ -121,14 +127,18 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
         ready, body = readiness(ledger_app.flow, settings.ready_max_lag_events)
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @app.get(METRICS_PATH, tags=["operations"], summary="Prometheus metrics", response_class=Response)
+    @app.get(METRICS_PATH, summary="Prometheus metrics", response_class=Response, **operations)
     def prometheus_metrics() -> Response:
         return Response(metrics.exposition(state), media_type=metrics.CONTENT_TYPE)
 
-    @app.get("/", include_in_schema=False)
+    @app.get("/", include_in_schema=False, dependencies=DECLARE_PUBLIC)
     def root() -> RedirectResponse:
         return RedirectResponse("/status")
 
+    every_route_declares_its_access(app)
+    app.state.path_methods = PathMethods.of(app)
+    app.add_middleware(UnexpectedErrors)  # innermost: the ones outside it see its 500 as any answer
+    app.add_middleware(AnswerOptions, methods=app.state.path_methods)
     app.add_middleware(
         BodyLimit,
         max_bytes=ledger_app.settings.max_body_bytes,

@@ -19,9 +19,10 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field, ValidationError
 
 from api import contracts, orders
-from api.access import App, Caller, require
+from api.access import BROKER, ORDER_PARTIES, App, LedgerRoute, OrderParty
 from api.commands import IdempotencyKey, business_today, command_context
 from api.problems import Problem, count_rejection, field_error
+from api.request_body import strictly
 from events.batch_handling import MAX_BATCH_COMMANDS, BatchCommand, BatchOutcome, CommandOutcome, refused
 from events.command_handling import CommandContext, LedgerStreams, Plan, contract_stream, placing
 from events.contracts import RegisterContract
@@ -30,7 +31,7 @@ from events.model import Fact
 from processors.access_keys import Principal
 from processors.wiring import Orderledger
 
-router = APIRouter(tags=["batch"])
+router = APIRouter(tags=["batch"], route_class=LedgerRoute)
 
 ORDER_ACTIONS = {action.path: action for action in orders.ACTIONS}
 CONTRACT_ACTIONS = {path: (body, make) for path, body, make, _ in contracts.ACTIONS}
@@ -66,7 +67,7 @@ def run_batch(
     body: BatchRequest,
     request: Request,
     app: App,
-    caller: Caller,
+    caller: OrderParty,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     context = command_context(request, app, caller, body, idempotency_key)
@@ -119,30 +120,30 @@ def _resolve(
     desk = app.desk
     plan: Callable[[LedgerStreams], Plan]
     if item.path == "/v1/orders":
-        require(caller, "broker", "client")
-        draft = orders.placement(orders.PlaceOrderBody.model_validate(item.body), caller, app.clock())
+        ORDER_PARTIES.allow(caller)
+        draft = orders.placement(strictly(orders.PlaceOrderBody, item.body), caller, app.clock())
         placed = placing(draft, context)
         reads = (contract_stream(draft.contract_id),) if draft.contract_id else ()
         return BatchCommand(partial(desk.place_plan, draft), placed, reads, created=True)
     if item.path == "/v1/contracts":
-        require(caller, "broker")
-        registration = RegisterContract.model_validate(item.body)
+        BROKER.allow(caller)
+        registration = strictly(RegisterContract, item.body)
         plan = partial(desk.contract_plan, registration.contract_id, registration, context)
         return BatchCommand(plan, context, (contract_stream(registration.contract_id),), created=True)
     if found := _ORDER_PATH.fullmatch(item.path):
         order_id, action = found["id"], ORDER_ACTIONS.get(found["action"])
         if action is not None:
-            require(caller, *action.roles)
-            order_command = action.command(action.body.model_validate(item.body), caller, today)
+            action.access.allow(caller)
+            order_command = action.command(strictly(action.body, item.body), caller, today)
             authorize = orders.authorizer(action, caller, order_id)
             plan = partial(desk.order_plan, order_id, order_command, context, authorize)
             return BatchCommand(plan, context, (order_id,))
     if found := _CONTRACT_PATH.fullmatch(item.path):
         contract_id, known = found["id"], CONTRACT_ACTIONS.get(found["action"])
         if known is not None:
-            require(caller, "broker")
+            BROKER.allow(caller)
             body_model, make = known
-            contract_command = make(body_model.model_validate(item.body), today)
+            contract_command = make(strictly(body_model, item.body), today)
             plan = partial(desk.contract_plan, contract_id, contract_command, context)
             return BatchCommand(plan, context, (contract_stream(contract_id),))
     raise Problem(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import Field, StringConstraints
 
-from api.access import App, Caller, require
+from api.access import App, Broker, CalendarReader, LedgerRoute, Reader
 from api.commands import Accepted, IdempotencyKey, accepted, business_today, command_context, settle_all
 from api.problems import Problem
 from events.billing import (
@@ -26,6 +26,7 @@ from events.billing import (
     ResolveDispute,
     invoice_id,
 )
+from events.business_dates import MONTH_PATTERN
 from events.command_handling import CommandResult
 from events.model import Fact
 from events.money import Currency
@@ -33,10 +34,10 @@ from events.orders import OrgCode, ShortText, Text
 from events.rates import TaxStatus
 from projections.reconciliation import RECONCILIATION, InvoiceReconciliation, exceptions
 
-router = APIRouter(tags=["billing"])
+router = APIRouter(tags=["billing"], route_class=LedgerRoute)
 InvoicePath = Annotated[str, Path(max_length=200, pattern=r"^[a-z0-9-]+--[A-Za-z0-9._-]+$")]
 LinePath = Annotated[int, Path(ge=1, le=5000)]
-PeriodPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="a month, YYYY-MM")]
+PeriodPath = Annotated[str, Path(pattern=MONTH_PATTERN, description="a month, YYYY-MM")]
 
 
 class OrganisationBody(Fact):
@@ -97,10 +98,9 @@ def register_organisation(
     request: Request,
     response: Response,
     app: App,
-    caller: Caller,
+    caller: Broker,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
-    require(caller, "broker")
     command = RegisterOrganisation(
         **body.model_dump(exclude={"registered_on"}), registered_on=body.registered_on or business_today(app)
     )
@@ -110,9 +110,9 @@ def register_organisation(
 
 
 @router.get("/v1/organisations/{code}", summary="A registered organisation")
-def get_organisation(code: Annotated[str, Path(max_length=16)], app: App, caller: Caller) -> dict[str, Any]:
+def get_organisation(code: Annotated[str, Path(max_length=16)], app: App, caller: Reader) -> dict[str, Any]:
     if not caller.may_see(code):
-        raise Problem(403, "forbidden_organisation", "a client key sees only its own organisation")
+        raise Problem(403, "forbidden_organisation", f"this {caller.role} key may not see the organisation {code}")
     organisation = app.desk.load_organisation(code)
     if organisation is None:
         raise Problem(404, "organisation_not_found", f"{code} is not a registered organisation")
@@ -125,10 +125,9 @@ def receive_invoice(
     request: Request,
     response: Response,
     app: App,
-    caller: Caller,
+    caller: Broker,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    require(caller, "broker")
     command = ReceiveSupplierInvoice(**body.model_dump(mode="python"))
     result = app.billing.receive_invoice(command, command_context(request, app, caller, body, idempotency_key))
     invoice = invoice_id(body.supplier, body.invoice_number)
@@ -137,8 +136,7 @@ def receive_invoice(
 
 
 @router.get("/v1/invoices/{invoice}", summary="A supplier invoice, reconciled line by line")
-def get_invoice(invoice: InvoicePath, app: App, caller: Caller) -> dict[str, Any]:
-    require(caller, "broker")
+def get_invoice(invoice: InvoicePath, app: App, caller: Broker) -> dict[str, Any]:
     row = app.projections.get(RECONCILIATION, invoice)
     if row is None:
         raise Problem(404, "invoice_not_found", f"there is no invoice {invoice}")
@@ -187,10 +185,9 @@ def _line_endpoint(
         request: Request,
         response: Response,
         app: App,
-        caller: Caller,
+        caller: Broker,
         idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
-        require(caller, "broker")
         command = make(line_no, body, business_today(app))
         context = command_context(request, app, caller, body, idempotency_key)
         return _invoice_answer(app, response, invoice, app.billing.execute_invoice(invoice, command, context))
@@ -208,7 +205,7 @@ for _path, _body, _make, _summary in LINE_ACTIONS:
 
 
 @router.get("/v1/periods", summary="The billing calendar: which months are closed")
-def billing_calendar(app: App, caller: Caller) -> dict[str, Any]:
+def billing_calendar(app: App, caller: CalendarReader) -> dict[str, Any]:
     calendar, version = app.desk.load_calendar()
     return {"closed": sorted(calendar.closed), "stream_version": version}
 
@@ -219,11 +216,10 @@ def close_period(
     request: Request,
     response: Response,
     app: App,
-    caller: Caller,
+    caller: Broker,
     body: CloseBody | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
-    require(caller, "broker")
     body = body or CloseBody()
     command = CloseBillingPeriod(period=period, closed_on=body.closed_on or business_today(app))
     result = app.billing.execute_period(command, command_context(request, app, caller, body, idempotency_key))
@@ -237,10 +233,9 @@ def reopen_period(
     request: Request,
     response: Response,
     app: App,
-    caller: Caller,
+    caller: Broker,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
-    require(caller, "broker")
     command = ReopenBillingPeriod(
         period=period, reason=body.reason, reopened_on=body.reopened_on or business_today(app)
     )

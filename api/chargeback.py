@@ -13,10 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.access import App, Caller, require
+from api.access import App, Broker, LedgerRoute, Reader
 from api.billing import invoice_view
 from api.focus_export import focus_csv
 from api.problems import Problem
+from events.business_dates import MONTH_PATTERN
 from events.ledger import RecordedEvent
 from events.money import ZERO
 from processors.access_keys import Principal
@@ -32,9 +33,9 @@ from projections.chargeback import (
 )
 from projections.reconciliation import RECONCILIATION, exceptions
 
-router = APIRouter(tags=["chargeback"])
+router = APIRouter(tags=["chargeback"], route_class=LedgerRoute)
 OrgPath = Annotated[str, Path(max_length=16, pattern=r"^[A-Z][A-Z0-9-]*$")]
-PeriodQuery = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="a month, YYYY-MM")]
+PeriodQuery = Annotated[str, Query(pattern=MONTH_PATTERN, description="a month, YYYY-MM")]
 CSV_COLUMNS = (
     "organisation",
     "billing_period",
@@ -67,7 +68,7 @@ def _money(value: Decimal) -> str:
 def visible_organisation(app: Orderledger, caller: Principal, org: str) -> dict[str, Any]:
     """The organisation if the caller may see it and it is registered (403 / 404 otherwise)."""
     if not caller.may_see(org):
-        raise Problem(403, "forbidden_organisation", "a client key sees only its own organisation's chargeback")
+        raise Problem(403, "forbidden_organisation", f"this {caller.role} key may not see the chargeback of {org}")
     organisation = app.desk.load_organisation(org)
     if organisation is None:
         raise Problem(404, "organisation_not_found", f"{org} is not a registered organisation")
@@ -124,7 +125,7 @@ def get_statement(
     org: OrgPath,
     period: PeriodQuery,
     app: App,
-    caller: Caller,
+    caller: Reader,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Any:
     if format == "csv":
@@ -142,7 +143,7 @@ def get_statement(
     summary="An organisation's month as a FOCUS 1.2 cost and usage dataset (CSV)",
     responses={200: {"content": {"text/csv": {}}}},
 )
-def get_focus(org: OrgPath, period: PeriodQuery, app: App, caller: Caller) -> Response:
+def get_focus(org: OrgPath, period: PeriodQuery, app: App, caller: Reader) -> Response:
     organisation = visible_organisation(app, caller, org)
     body = focus_csv(statement(app, org, period), organisation)
     return Response(
@@ -154,7 +155,7 @@ def get_focus(org: OrgPath, period: PeriodQuery, app: App, caller: Caller) -> Re
 
 @router.get("/v1/chargeback/{org}/fiscal-year/{year}", summary="An organisation's federal fiscal year (April-March)")
 def get_fiscal_year(
-    org: OrgPath, year: Annotated[int, Path(ge=2000, le=2100)], app: App, caller: Caller
+    org: OrgPath, year: Annotated[int, Path(ge=2000, le=2100)], app: App, caller: Reader
 ) -> dict[str, Any]:
     return fiscal_year_view(app, caller, org, year)
 
@@ -221,7 +222,7 @@ def get_line(
     period: PeriodQuery,
     line_id: Annotated[str, Query(max_length=200)],
     app: App,
-    caller: Caller,
+    caller: Reader,
 ) -> dict[str, Any]:
     visible_organisation(app, caller, org)
     found = next((line for line in statement(app, org, period).lines if line.line_id == line_id), None)
@@ -231,8 +232,7 @@ def get_line(
 
 
 @router.get("/v1/reconciliation", summary="Supplier invoices of a month, reconciled, and the broker's month")
-def get_reconciliation(period: PeriodQuery, app: App, caller: Caller) -> dict[str, Any]:
-    require(caller, "broker")
+def get_reconciliation(period: PeriodQuery, app: App, caller: Broker) -> dict[str, Any]:
     invoices = app.projections.query(RECONCILIATION, "issued_period = ?", (period,), limit=100_000)
     statements = app.projections.query(CHARGEBACK, "period = ?", (period,), limit=100_000)
     lines = [line for row in statements for line in row.lines]

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from events.errors import CommandRejected
 from events.ledger import LedgerUnavailable
 from processors import structured_logs
 from processors.settings import SettingsError, load_settings
@@ -274,10 +275,19 @@ def _contract_clock(app: Orderledger, args: argparse.Namespace) -> int:
     from events.command_handling import CommandContext
 
     now = datetime.now(UTC)
-    today = date.fromisoformat(args.today) if args.today else now.astimezone(ZoneInfo("America/Toronto")).date()
+    try:
+        today = date.fromisoformat(args.today) if args.today else now.astimezone(ZoneInfo("America/Toronto")).date()
+    except ValueError:
+        print(f"orderledger: --today must be a date, YYYY-MM-DD (got {args.today!r})", file=sys.stderr)
+        return 2
     context = CommandContext(actor="cli/contract-clock", now=now, correlation_id=uuid.uuid4())
     emitted = 0
-    for contract_id, event_types in app.run_contract_clock(today, context):
+    try:
+        ran = app.run_contract_clock(today, context)
+    except CommandRejected as refused:
+        print(f"orderledger: {refused.message}", file=sys.stderr)
+        return 2
+    for contract_id, event_types in ran:
         for event_type in event_types:
             print(f"{contract_id}: {event_type}")
             emitted += 1

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.access import App
+from api.access import DECLARE_PUBLIC, App, LedgerRoute
 from api.commands import business_today
 from api.i18n import percent_text, pick_language
 from api.status_pages import Lang, _page
@@ -26,7 +26,13 @@ from projections.contract_capacity.burn_down import LARGE, SMALL, THRESHOLDS, bu
 CALENDAR_DAYS = 180
 MAX_CONTRACTS = 2000
 CONTRACT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
-router = APIRouter(prefix="/status/contracts", tags=["status pages"], include_in_schema=False)
+router = APIRouter(
+    prefix="/status/contracts",
+    tags=["status pages"],
+    include_in_schema=False,
+    route_class=LedgerRoute,
+    dependencies=DECLARE_PUBLIC,
+)
 
 
 def percent_formatter(language: str) -> Callable[[Decimal | int], str]:

@@ -12,9 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import Field
 
-from api.access import App, Caller, require
+from api.access import App, Broker, BrokersOwnReader, LedgerRoute, Reader
 from api.commands import IdempotencyKey, IfMatch, business_today, command_context, settle
 from api.problems import Problem
+from events.business_dates import MONTH_PATTERN
 from events.command_handling import CommandResult
 from events.contracts import (
     AmendCeiling,
@@ -30,6 +31,7 @@ from events.contracts import (
 from events.model import Fact
 from events.money import ZERO, Amount, Currency
 from events.orders import OrgCode, ShortText, Text
+from processors.access_keys import Principal
 from projections.contract_capacity import (
     CONTRACT_CAPACITY,
     ContractStatus,
@@ -38,7 +40,7 @@ from projections.contract_capacity import (
     next_decision_date,
 )
 
-router = APIRouter(tags=["contracts"])
+router = APIRouter(tags=["contracts"], route_class=LedgerRoute)
 ContractPath = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
 
@@ -115,14 +117,13 @@ def _execute(
     request: Request,
     response: Response,
     app: App,
-    caller: Caller,
+    caller: Principal,
     contract_id: str,
     body: Fact,
     command: Any,
     key: str | None,
     if_match: str | None = None,
 ) -> ContractAccepted:
-    require(caller, "broker")
     context = command_context(request, app, caller, body, key, if_match)
     return _accepted(app, response, contract_id, app.desk.execute_contract(contract_id, command, context))
 
@@ -133,7 +134,7 @@ def register(
     request: Request,
     response: Response,
     app: App,
-    caller: Caller,
+    caller: Broker,
     idempotency_key: IdempotencyKey = None,
 ) -> ContractAccepted:
     response.headers["Location"] = f"/v1/contracts/{body.contract_id}"
@@ -196,7 +197,7 @@ def _endpoint(
         request: Request,
         response: Response,
         app: App,
-        caller: Caller,
+        caller: Broker,
         idempotency_key: IdempotencyKey = None,
         if_match: IfMatch = None,
     ) -> ContractAccepted:
@@ -216,8 +217,7 @@ for _path, _body, _make, _summary in ACTIONS:
 
 
 @router.post("/v1/contract-clock", summary="Run the renewal clock: renewal notices and expiries due as of a date")
-def renewal_clock(body: ClockBody, request: Request, app: App, caller: Caller) -> dict[str, Any]:
-    require(caller, "broker")
+def renewal_clock(body: ClockBody, request: Request, app: App, caller: Broker) -> dict[str, Any]:
     today = body.today or business_today(app)
     emitted = app.run_contract_clock(today, command_context(request, app, caller, body, None))
     return {
@@ -237,22 +237,20 @@ def _contract(app: App, contract_id: str) -> ContractStatus:
 
 
 @router.get("/v1/contracts/{contract_id}", summary="A contract's capacity, burn rate, renewals and stock")
-def get_contract(contract_id: ContractPath, app: App, caller: Caller) -> dict[str, Any]:
-    require(caller, "broker", "integrator")
+def get_contract(contract_id: ContractPath, app: App, caller: BrokersOwnReader) -> dict[str, Any]:
     return contract_view(_contract(app, contract_id), business_today(app))
 
 
 @router.get("/v1/contracts", summary="Contracts, filtered by expiry, supplier and use of the ceiling")
 def list_contracts(
     app: App,
-    caller: Caller,
+    caller: BrokersOwnReader,
     expiring_within_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
     supplier: Annotated[str | None, Query(max_length=200)] = None,
     min_used_pct: Annotated[Decimal | None, Query(ge=0, le=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
-    require(caller, "broker", "integrator")
     today = business_today(app)
     clauses: list[str] = []
     params: list[Any] = []
@@ -281,10 +279,10 @@ def list_contracts(
 def organisation_consumption(
     org: Annotated[str, Path(max_length=16, pattern=r"^[A-Z][A-Z0-9-]*$")],
     app: App,
-    caller: Caller,
-    period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    caller: Reader,
+    period: Annotated[str, Query(pattern=MONTH_PATTERN)],
 ) -> dict[str, Any]:
-    if not (caller.is_broker or caller.role == "integrator" or caller.client_org == org):
+    if not caller.may_see(org):
         raise Problem(404, "organisation_not_found", f"no consumption is visible for {org}")
     lines = []
     total = ZERO
@@ -299,8 +297,7 @@ def organisation_consumption(
 
 
 @router.get("/v1/suppliers/concentration", summary="Share of contract value and of consumption per supplier")
-def supplier_concentration(app: App, caller: Caller) -> dict[str, Any]:
-    require(caller, "broker", "integrator")
+def supplier_concentration(app: App, caller: BrokersOwnReader) -> dict[str, Any]:
     value: dict[str, Decimal] = defaultdict(lambda: ZERO)
     consumed: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for row in app.projections.query(CONTRACT_CAPACITY, limit=100_000):

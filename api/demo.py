@@ -254,7 +254,11 @@ def _advance(
     if state == "non_standard_pending":
         return
     if state == "medium_risk_awarded":
-        run(RecordSecurityAssessment(risk="medium", assessed_on=placed_on + timedelta(days=2)), placed_on)
+        # Each fact is recorded on the day it happens (the ledger refuses facts dated after tomorrow).
+        run(
+            RecordSecurityAssessment(risk="medium", assessed_on=placed_on + timedelta(days=2)),
+            placed_on + timedelta(days=2),
+        )
         for authority, who in (
             ("cse", "CSE duty analyst"),
             ("ssc_security", "SSC security office"),
@@ -266,9 +270,11 @@ def _advance(
                     approved_by=who,  # type: ignore[arg-type]
                     approved_on=placed_on + timedelta(days=3),
                 ),
-                placed_on,
+                placed_on + timedelta(days=3),
             )
     awarded_on = placed_on + timedelta(days=rnd.randint(1, 4))
+    if state == "medium_risk_awarded":
+        awarded_on = max(awarded_on, placed_on + timedelta(days=3))  # once every approval is in
     contract = f"CU-{awarded_on:%y%m}-{rnd.randint(1000, 9999)}"
     if state == "at_risk":
         # 30 working days from award ends within the next five working days.

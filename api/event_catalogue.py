@@ -21,7 +21,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from api.access import App
+from api.access import DECLARE_PUBLIC, App, LedgerRoute
 from api.i18n import Language, pick_language, translator
 from api.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from api.problems import Problem
@@ -32,7 +32,7 @@ from events.cloud_events import dataschema, source, topic_for
 from events.schema_catalogue import dump, dump_example, entries, load_examples, schema
 
 SCHEMA_MEDIA_TYPE = "application/schema+json"
-router = APIRouter(tags=["event schemas"])
+router = APIRouter(tags=["event schemas"], route_class=LedgerRoute, dependencies=DECLARE_PUBLIC)
 
 
 class SchemaEntry(BaseModel):

@@ -16,15 +16,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.access import App, Caller, require
+from api.access import App, EventReader, LedgerRoute
 from api.problems import Problem
-from events.audience import EventGrant, type_patterns
+from events.audience import ALL, EventGrant, type_patterns
 from events.catalogue import CLOUD_TYPES
 from events.cloud_events import structured
+from events.ledger import Ledger
 from processors.access_keys import Principal
 from processors.event_feed import Audience, read_page
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=LedgerRoute)
 KEEP_ALIVE_SECONDS = 15.0
 POLL_SECONDS = 0.2
 Types = Annotated[
@@ -32,11 +33,11 @@ Types = Annotated[
     Query(max_length=4000, description="comma list of CloudEvents types or `ca.orderledger.<family>.*`"),
 ]
 MAX_POSITION = 2**62
+ALL_ORGS = frozenset({ALL})
 After = Annotated[int, Query(ge=0, le=MAX_POSITION, description="a ledger position: the events after it")]
 
 
 def _grant(caller: Principal) -> EventGrant:
-    require(caller, "broker", "integrator")
     grant = caller.events
     if not grant.event_types or not grant.organisations:
         raise Problem(
@@ -48,8 +49,9 @@ def _grant(caller: Principal) -> EventGrant:
     return grant
 
 
-def wanted_types(types: str | None) -> EventGrant | None:
-    """The caller's own type filter, validated (an unknown type is a 422, never an empty feed)."""
+def wanted_types(types: str | None, grant: EventGrant) -> EventGrant | None:
+    """The caller's own type filter, validated: an unknown type is a 422 and a type the key was not granted a
+    403, never an empty feed (which would look like a quiet one)."""
     if types is None:
         return None
     try:
@@ -59,24 +61,56 @@ def wanted_types(types: str | None) -> EventGrant | None:
     if not patterns:
         # An empty filter would match nothing and move a consumer's cursor past every event.
         raise Problem(422, "empty_type_filter", "`types` names no event type: leave it out to get every type")
-    return EventGrant(patterns, frozenset({"*"}))
+    # A pattern of which the key was granted nothing is refused; one it was granted part of is narrowed by the grant.
+    refused = sorted(
+        pattern
+        for pattern in patterns
+        if not any(
+            grant.allows_type(t) and EventGrant(frozenset({pattern}), ALL_ORGS).allows_type(t) for t in CLOUD_TYPES
+        )
+    )
+    if refused:
+        raise Problem(
+            403,
+            "event_type_not_granted",
+            f"this key was not granted {', '.join(refused[:5])}: ask the broker to grant it, or leave it out of"
+            " `types`",
+            not_granted=refused,
+        )
+    return EventGrant(patterns, ALL_ORGS)
+
+
+def within_the_ledger(ledger: Ledger, after: int) -> int:
+    """The head, if `after` does not lie past it: a cursor past the head is a consumer's mistake (another
+    ledger's cursor, a restored older ledger), answered as such rather than with a quiet empty page."""
+    head = ledger.head()
+    if after > head:
+        raise Problem(
+            409,
+            "cursor_past_head",
+            f"position {after} is past the ledger's head ({head}): resume from a position you received, at most {head}",
+            head=head,
+        )
+    return head
 
 
 @router.get("/v1/events", summary="Events after a position, in ledger order, as CloudEvents (JSON format)")
 def feed(
     app: App,
-    caller: Caller,
+    caller: EventReader,
     after: After = 0,
     types: Types = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     grant = _grant(caller)
-    page = read_page(app.ledger, Audience(app.ledger), grant, wanted_types(types), after, limit)
+    wanted = wanted_types(types, grant)
+    head = within_the_ledger(app.ledger, after)
+    page = read_page(app.ledger, Audience(app.ledger), grant, wanted, after, limit)
     base = app.settings.public_url
     return {
         "events": [structured(e, base) for e in page.events],
         "next_after": page.cursor,
-        "head": app.ledger.head(),
+        "head": max(head, page.cursor),
     }
 
 
@@ -89,17 +123,18 @@ def feed(
 async def stream(
     request: Request,
     app: App,
-    caller: Caller,
+    caller: EventReader,
     after: After = 0,
     types: Types = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
 ) -> StreamingResponse:
     grant = _grant(caller)
-    wanted = wanted_types(types)
+    wanted = wanted_types(types, grant)
     if last_event_id is not None:
         if not last_event_id.isdigit() or int(last_event_id) > MAX_POSITION:
             raise Problem(400, "invalid_last_event_id", "Last-Event-ID must be the position of the last event received")
         after = int(last_event_id)
+    within_the_ledger(app.ledger, after)
     audience = Audience(app.ledger)
     base = app.settings.public_url
 

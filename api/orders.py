@@ -8,11 +8,11 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
 
-from api.access import App, Caller, require
+from api.access import BROKER, ORDER_PARTIES, Access, App, LedgerRoute, OrderParty, Reader
 from api.commands import IdempotencyKey, IfMatch, business_today, command_context, settle
 from api.problems import Problem
 from events.calendar import add_working_days
@@ -45,7 +45,7 @@ from processors.access_keys import Principal
 from projections.order_status import AT_RISK_WORKING_DAYS, ORDER_STATUS, OrderStatus, lateness
 
 EASTERN = ZoneInfo("America/Toronto")
-router = APIRouter(prefix="/v1/orders", tags=["orders"])
+router = APIRouter(prefix="/v1/orders", tags=["orders"], route_class=LedgerRoute)
 # Late: an open delivery past its agreed date (`lateness` of a row, as one indexed SQL condition on today).
 LATE = "open_delivery = 1 AND agreed_delivery_date < ?"
 
@@ -132,10 +132,9 @@ def place_order(
     request: Request,
     response: Response,
     app: App,
-    caller: Caller,
+    caller: OrderParty,
     idempotency_key: IdempotencyKey = None,
 ) -> CommandAccepted:
-    require(caller, "broker", "client")
     draft = placement(body, caller, app.clock())
     result = app.desk.place(draft, command_context(request, app, caller, body, idempotency_key))
     response.headers["Location"] = f"/v1/orders/{result.stream_id}"
@@ -148,7 +147,7 @@ class Action:
 
     path: str
     body: type[Fact]
-    roles: tuple[str, ...]
+    access: Access
     command: Callable[[Any, Principal, date], OrderCommand]
     summary: str
 
@@ -183,15 +182,22 @@ def _as_is(body: Any, caller: Principal, today: date) -> OrderCommand:
     return command
 
 
-BROKER, ANYONE = ("broker",), ("broker", "client")
 ACTIONS = (
-    Action("award", AwardCallUp, ANYONE, _as_is, "Record the call-up award (a client only for delegated orders)"),
-    Action("deliveries", DeliveryBody, ANYONE, _delivery, "Record a (partial) delivery at one location"),
-    Action("delivery-date", ReviseDeliveryDate, ANYONE, _as_is, "Record a delivery date agreed in writing after award"),
-    Action("cancellation", CancellationBody, ANYONE, _cancellation, "Cancel an order"),
+    Action(
+        "award", AwardCallUp, ORDER_PARTIES, _as_is, "Record the call-up award (a client only for delegated orders)"
+    ),
+    Action("deliveries", DeliveryBody, ORDER_PARTIES, _delivery, "Record a (partial) delivery at one location"),
+    Action(
+        "delivery-date",
+        ReviseDeliveryDate,
+        ORDER_PARTIES,
+        _as_is,
+        "Record a delivery date agreed in writing after award",
+    ),
+    Action("cancellation", CancellationBody, ORDER_PARTIES, _cancellation, "Cancel an order"),
     Action("rebates", RebateBody, BROKER, _rebate, "Apply a late-delivery rebate"),
     Action("pricing", PricingBody, BROKER, _pricing, "Price a non-standing-offer item (procurement officer)"),
-    Action("section32", Section32Body, ANYONE, _section32, "Raise the Section 32 funding commitment"),
+    Action("section32", Section32Body, ORDER_PARTIES, _section32, "Raise the Section 32 funding commitment"),
     Action(
         "security-assessment",
         RecordSecurityAssessment,
@@ -232,19 +238,22 @@ def _endpoint(action: Action) -> Callable[..., CommandAccepted]:
         request: Request,
         response: Response,
         app: App,
-        caller: Caller,
+        caller: Principal,
         idempotency_key: IdempotencyKey = None,
         if_match: IfMatch = None,
     ) -> CommandAccepted:
-        require(caller, *action.roles)
         command = action.command(body, caller, business_today(app))
         context = command_context(request, app, caller, body, idempotency_key, if_match)
         return _accepted(
             app, response, app.desk.execute(order_id, command, context, authorizer(action, caller, order_id))
         )
 
-    # FastAPI reads the body's model from the annotation: give each endpoint its own.
-    endpoint.__annotations__ = {**endpoint.__annotations__, "body": action.body}
+    # FastAPI reads the body's model and the caller's access from the annotations: give each endpoint its own.
+    endpoint.__annotations__ = {
+        **endpoint.__annotations__,
+        "body": action.body,
+        "caller": Annotated[Principal, Depends(action.access)],
+    }
     endpoint.__name__ = action.path.replace("-", "_")
     return endpoint
 
@@ -270,7 +279,7 @@ def order_view(row: OrderStatus, today: date) -> dict[str, Any]:
 def get_order(
     order_id: str,
     app: App,
-    caller: Caller,
+    caller: Reader,
     after_position: Annotated[int | None, Query(ge=0, description="wait until this ledger position is applied")] = None,
 ) -> JSONResponse:
     if after_position is not None:
@@ -286,7 +295,7 @@ def get_order(
 @router.get("", summary="Orders, filtered by organisation, status and lateness")
 def list_orders(
     app: App,
-    caller: Caller,
+    caller: Reader,
     client_org: Annotated[str | None, Query(max_length=16)] = None,
     status: Annotated[
         Literal["placed", "awarded", "partially_delivered", "delivered", "cancelled", "closed"] | None, Query()
@@ -298,10 +307,8 @@ def list_orders(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
-    if caller.client_org:
-        if client_org not in (None, caller.client_org):
-            raise Problem(403, "forbidden_organisation", f"a client:{caller.client_org} key sees only its own orders")
-        client_org = caller.client_org
+    if client_org is not None and not caller.may_see(client_org):
+        raise Problem(403, "forbidden_organisation", f"this {caller.role} key may not see the orders of {client_org}")
     today = business_today(app)
     # Lateness needs today's date, so it is a condition on the agreed date rather than a column:
     # at risk while fewer than 6 working days are left, i.e. agreed date < today + 6 working days.
@@ -311,6 +318,9 @@ def list_orders(
     if client_org:
         clauses.append("client_org = ?")
         params.append(client_org)
+    elif (visible := caller.visible_organisations) is not None:
+        clauses.append(f"client_org IN ({', '.join('?' * len(visible))})" if visible else "0 = 1")
+        params.extend(sorted(visible))
     if status:
         clauses.append("status = ?")
         params.append(status)

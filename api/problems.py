@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events.errors import CommandRejected
 from events.ledger import LedgerUnavailable
@@ -108,17 +109,45 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
         count_rejection(request.method, code)
-        return problem_response(
-            exc.status_code, code, str(exc.detail), request.url.path, headers=getattr(exc, "headers", None)
-        )
+        headers = getattr(exc, "headers", None)
+        path_methods = getattr(request.app.state, "path_methods", None)
+        if exc.status_code == 405 and path_methods is not None:
+            headers = {**(headers or {}), "Allow": ", ".join(path_methods.allowed(request.url.path))}
+        return problem_response(exc.status_code, code, str(exc.detail), request.url.path, headers=headers)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        count_rejection(request.method, "internal_error")
-        return problem_response(
-            500, "internal_error", "an unexpected error occurred; it has been logged", request.url.path
-        )
+
+class UnexpectedErrors:
+    """An error no handler expected: logged, answered as a 500 problem, and the connection kept.
+
+    Starlette's own catch-all answers and then raises again, so the server closes the client's
+    keep-alive connection after every 500; here the error ends with the answer.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            if started:  # part of an answer is out (a stream): nothing else can be said on this connection
+                raise
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            count_rejection(scope["method"], "internal_error")
+            response = problem_response(
+                500, "internal_error", "an unexpected error occurred; it has been logged", scope["path"]
+            )
+            await response(scope, receive, send)
 
 
 def field_error(error: Any) -> dict[str, str]:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.access import App
+from api.access import DECLARE_PUBLIC, App, LedgerRoute
 from api.i18n import Language, number_text, percent_text, pick_language, translator
 from api.service_levels import UPTIME_DAYS, availability_view, daily_uptime, month_level, month_row, state_now
 from api.statement_pages import LangQuery
@@ -35,7 +35,7 @@ TABLE_MONTHS = 6  # the monthly table: this month and up to 5 before (none befor
 FEED_ENTRIES = 50
 ATOM = "http://www.w3.org/2005/Atom"
 TAG = "tag:orderledger,2026:"  # stable ids: never derived from the host the feed was fetched from
-router = APIRouter(prefix="/status", tags=["status pages"])
+router = APIRouter(prefix="/status", tags=["status pages"], route_class=LedgerRoute, dependencies=DECLARE_PUBLIC)
 
 
 def number_formatter(language: str) -> Callable[[Decimal | str], str]:

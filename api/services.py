@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import Field
 
-from api.access import App, Caller, require
+from api.access import App, Broker, LedgerRoute, ServiceReader
 from api.commands import Accepted, IdempotencyKey, accepted, business_today, command_context, settle_all
 from api.problems import Problem
 from api.service_levels import availability_view, month_level, month_row, service_row, state_now
+from events.business_dates import MONTH_PATTERN
 from events.command_handling import CommandResult
 from events.contracts import Period
 from events.model import Fact
@@ -36,10 +37,11 @@ from events.services import (
     ServiceId,
     UpdateIncident,
 )
+from processors.access_keys import Principal
 from projections.incidents import INCIDENTS, IncidentView
 from projections.service_status import SERVICE_STATUS, ServiceStatus
 
-router = APIRouter(tags=["services"])
+router = APIRouter(tags=["services"], route_class=LedgerRoute)
 ServicePath = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 IncidentPath = ServicePath
 
@@ -92,10 +94,9 @@ def register_service(
     request: Request,
     response: Response,
     app: App,
-    caller: Caller,
+    caller: Broker,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
-    require(caller, "broker")
     command = RegisterService(
         **body.model_dump(exclude={"registered_on"}), registered_on=body.registered_on or business_today(app)
     )
@@ -117,7 +118,7 @@ def schedule_maintenance(
     request: Request,
     response: Response,
     app: App,
-    caller: Caller,
+    caller: Broker,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     return _service_command(request, response, app, caller, service_id, body, body, idempotency_key)
@@ -135,7 +136,7 @@ def report_desk_calls(
     request: Request,
     response: Response,
     app: App,
-    caller: Caller,
+    caller: Broker,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     command = ReportDeskCalls(
@@ -148,13 +149,12 @@ def _service_command(
     request: Request,
     response: Response,
     app: App,
-    caller: Caller,
+    caller: Principal,
     service_id: str,
     body: Fact,
     command: ScheduleMaintenance | ReportDeskCalls,
     idempotency_key: str | None,
 ) -> Accepted:
-    require(caller, "broker")
     context = command_context(request, app, caller, body, idempotency_key)
     result = app.services.execute_service(service_id, command, context)
     settle_all(app, response, result)
@@ -172,10 +172,9 @@ def assess_month(
     request: Request,
     response: Response,
     app: App,
-    caller: Caller,
+    caller: Broker,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    require(caller, "broker")
     command = AssessServiceMonth(month=body.month, assessed_on=body.assessed_on or business_today(app))
     result = app.services.assess(service_id, command, command_context(request, app, caller, body, idempotency_key))
     settle_all(app, response, result)
@@ -199,16 +198,16 @@ def service_view(app: App, row: ServiceStatus) -> dict[str, Any]:
 
 
 @router.get("/v1/services", summary="Every service with its state now")
-def list_services(app: App, caller: Caller) -> dict[str, Any]:
+def list_services(app: App, caller: ServiceReader) -> dict[str, Any]:
     rows = app.projections.query(SERVICE_STATUS, limit=10_000)
     services = [service_view(app, r) for r in rows if r.registered is not None]
-    return {"services": [s for s in services if _may_see_service(caller, s)]}
+    return {"services": [s for s in services if caller.may_see_shared(s["organisations"])]}
 
 
 @router.get("/v1/services/{service_id}", summary="A service: its terms, state now, open incidents, windows")
-def get_service(service_id: ServicePath, app: App, caller: Caller) -> dict[str, Any]:
+def get_service(service_id: ServicePath, app: App, caller: ServiceReader) -> dict[str, Any]:
     view = service_view(app, service_row(app, service_id))
-    if not _may_see_service(caller, view):
+    if not caller.may_see_shared(view["organisations"]):
         raise Problem(404, "service_not_found", f"there is no service {service_id}")
     return view
 
@@ -217,12 +216,12 @@ def get_service(service_id: ServicePath, app: App, caller: Caller) -> dict[str, 
 def get_availability(
     service_id: ServicePath,
     app: App,
-    caller: Caller,
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, Eastern Time")],
+    caller: ServiceReader,
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM, Eastern Time")],
 ) -> dict[str, Any]:
     service = service_row(app, service_id)
     assert service.registered is not None
-    if not _may_see_service(caller, {"organisations": service.registered.organisations}):
+    if not caller.may_see_shared(service.registered.organisations):
         raise Problem(404, "service_not_found", f"there is no service {service_id}")
     now = app.clock()
     row = month_row(app, service_id, month)
@@ -230,16 +229,11 @@ def get_availability(
     assessment = row.assessment if row else None
     if assessment is not None:
         shown = assessment.model_dump(mode="json", exclude={"type", "schema_version"})
-        shown["credits"] = [c for c in shown["credits"] if caller.is_broker or c["client_org"] == caller.client_org]
+        shown["credits"] = [c for c in shown["credits"] if caller.may_see(c["client_org"])]
         view["assessment"] = shown
     else:
         view["assessment"] = None
     return view
-
-
-def _may_see_service(caller: Any, service: dict[str, Any]) -> bool:
-    """Brokers and integrators see every service; a client key, the services its organisation uses."""
-    return not caller.client_org or caller.client_org in service["organisations"]
 
 
 # ---------------------------------------------------------------- incidents
@@ -251,21 +245,20 @@ def open_incident(
     request: Request,
     response: Response,
     app: App,
-    caller: Caller,
+    caller: Broker,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    require(caller, "broker")
     result = app.services.open_incident(body, command_context(request, app, caller, body, idempotency_key))
     return _incident_answer(app, response, result)
 
 
 @router.get("/v1/incidents/{incident_id}", summary="An incident: its outage, exclusions and timeline")
-def get_incident(incident_id: IncidentPath, app: App, caller: Caller) -> dict[str, Any]:
+def get_incident(incident_id: IncidentPath, app: App, caller: ServiceReader) -> dict[str, Any]:
     row: IncidentView | None = app.projections.get(INCIDENTS, incident_id)
     # A client sees the incidents of the services its organisation uses, as in their availability's exceptions.
     served = app.projections.get(SERVICE_STATUS, row.incident.service_id) if row else None
     organisations = served.registered.organisations if served and served.registered else ()
-    if row is None or (caller.client_org and caller.client_org not in organisations):
+    if row is None or not caller.may_see_shared(organisations):
         raise Problem(404, "incident_not_found", f"there is no incident {incident_id}")
     return incident_view(row)
 
@@ -291,10 +284,9 @@ def _incident_endpoint(path: str, body_model: type[Fact]) -> Any:
         request: Request,
         response: Response,
         app: App,
-        caller: Caller,
+        caller: Broker,
         idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
-        require(caller, "broker")
         command: IncidentCommand = body
         context = command_context(request, app, caller, body, idempotency_key)
         return _incident_answer(app, response, app.services.execute_incident(incident_id, command, context))

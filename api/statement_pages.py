@@ -21,28 +21,28 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.access import KEY_COOKIE, App
+from api.access import DECLARE_PUBLIC, DECLARE_STATEMENT_PAGE, KEY_COOKIE, App, LedgerRoute, authenticate, presented_key
 from api.chargeback import fiscal_year_view, line_events, statement_view
 from api.commands import business_today
 from api.i18n import MINUS, THIN_SPACE, WORDS, Language, percent_text, pick_language, translator
 from api.problems import Problem
 from api.status_pages import templates
+from events.business_dates import MONTH_PATTERN
 from processors.access_keys import Principal
 from processors.wiring import Orderledger
 from projections.chargeback import CATEGORIES, ChargebackLine, fiscal_year
 
 EASTERN = ZoneInfo("America/Toronto")
 ORG = re.compile(r"^[A-Z][A-Z0-9-]{0,15}$")
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-YEAR = re.compile(r"^(20\d\d|2100)$")
+PERIOD = re.compile(MONTH_PATTERN)
+YEAR = re.compile(r"^(20[0-9][0-9]|2100)$")
 TOTALS = (*CATEGORIES, "total")
 # The cookie goes to the pages, and to the JSON/CSV reads under /v1/chargeback for the download links
 # (the API accepts it on GET only); the browser sends it nowhere else.
 COOKIE_PATHS = ("/chargeback", "/v1/chargeback")
-MAX_KEY_LENGTH = 200
 MAX_FORM_BYTES = 4096
 
-router = APIRouter(prefix="/chargeback", tags=["chargeback pages"], include_in_schema=False)
+router = APIRouter(prefix="/chargeback", tags=["chargeback pages"], include_in_schema=False, route_class=LedgerRoute)
 LangQuery = Annotated[str | None, Query()]  # anything else than en or fr: the Accept-Language header decides
 
 
@@ -127,18 +127,6 @@ def _eastern(iso: str) -> dict[str, str]:
 # ---------------------------------------------------------------- who is asking
 
 
-def _presented(request: Request) -> tuple[str | None, bool]:
-    """The key the request carries, and whether it came from the cookie (headers first, as the API does)."""
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip(), False
-    header = request.headers.get("x-api-key")
-    if header:
-        return header, False
-    cookie = request.cookies.get(KEY_COOKIE)
-    return (cookie, True) if cookie else (None, False)
-
-
 def _safe_next(value: str | None) -> str | None:
     """Only a path of these pages: never another site, never a scheme-relative or odd URL."""
     if not value or len(value) > 1000 or not value.startswith("/chargeback/"):
@@ -191,10 +179,10 @@ def _clear_key_cookie(request: Request, response: Response) -> None:
 
 def _signed_in(request: Request, app: Orderledger, lang: str | None) -> Principal | Response:
     """The caller, or the response to give instead: the sign-in page (303) or a 401 page for a bad header key."""
-    presented, from_cookie = _presented(request)
+    presented, from_cookie = presented_key(request)
     if presented is None:
         return RedirectResponse(_sign_in_url(_here(request), lang), status_code=303)
-    found = app.keys.authenticate(presented) if len(presented) <= MAX_KEY_LENGTH else None
+    found = authenticate(app, presented)
     if found is not None:
         return found
     if from_cookie:  # revoked since signing in: sign in again
@@ -279,7 +267,7 @@ async def _form(request: Request) -> dict[str, str]:
     return {name: values[0] for name, values in fields.items() if values}
 
 
-@router.get("/sign-in", response_class=HTMLResponse)
+@router.get("/sign-in", response_class=HTMLResponse, dependencies=DECLARE_PUBLIC)
 def sign_in_form(
     request: Request,
     lang: LangQuery = None,
@@ -291,7 +279,7 @@ def sign_in_form(
     return _sign_in_page(request, lang, next_path=_safe_next(next), notice=notice)
 
 
-@router.post("/sign-in", response_model=None)
+@router.post("/sign-in", response_model=None, dependencies=DECLARE_PUBLIC)
 async def sign_in(request: Request, app: App, lang: LangQuery = None) -> Response:
     form = await _form(request)
     lang = lang or form.get("lang")
@@ -301,7 +289,7 @@ async def sign_in(request: Request, app: App, lang: LangQuery = None) -> Respons
     key = form.get("api_key", "").strip()
     if not key:
         return _sign_in_page(request, lang, 401, next_path=next_path, error="cb_missing_key")
-    found = app.keys.authenticate(key) if len(key) <= MAX_KEY_LENGTH else None
+    found = authenticate(app, key)
     if found is None:
         return _sign_in_page(request, lang, 401, next_path=next_path, error="cb_invalid_key")
     suffix = f"?lang={lang}" if lang in ("en", "fr") else ""
@@ -310,7 +298,7 @@ async def sign_in(request: Request, app: App, lang: LangQuery = None) -> Respons
     return response
 
 
-@router.post("/sign-out", response_model=None)
+@router.post("/sign-out", response_model=None, dependencies=DECLARE_PUBLIC)
 async def sign_out(request: Request, lang: LangQuery = None) -> Response:
     form = await _form(request)
     lang = lang or form.get("lang")
@@ -321,7 +309,7 @@ async def sign_out(request: Request, lang: LangQuery = None) -> Response:
     return response
 
 
-@router.get("", response_model=None)
+@router.get("", response_model=None, dependencies=DECLARE_STATEMENT_PAGE)
 def choose(
     request: Request,
     app: App,
@@ -416,7 +404,7 @@ def _organisation_name(organisation: dict[str, Any], language: str) -> str:
     return str(organisation["name_fr" if language == "fr" else "name_en"])
 
 
-@router.get("/{org}", response_model=None)
+@router.get("/{org}", response_model=None, dependencies=DECLARE_STATEMENT_PAGE)
 def current_statement(request: Request, org: str, app: App, lang: LangQuery = None) -> Response:
     caller = _signed_in(request, app, lang)
     if not isinstance(caller, Principal):
@@ -427,7 +415,7 @@ def current_statement(request: Request, org: str, app: App, lang: LangQuery = No
     return RedirectResponse(f"/chargeback/{org}/{business_today(app):%Y-%m}{suffix}", status_code=303)
 
 
-@router.get("/{org}/{period}", response_model=None)
+@router.get("/{org}/{period}", response_model=None, dependencies=DECLARE_STATEMENT_PAGE)
 def statement_page(request: Request, org: str, period: str, app: App, lang: LangQuery = None) -> Response:
     caller = _signed_in(request, app, lang)
     if not isinstance(caller, Principal):
@@ -491,7 +479,7 @@ def _event_view(event: dict[str, Any], t: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/{org}/{period}/lines", response_model=None)
+@router.get("/{org}/{period}/lines", response_model=None, dependencies=DECLARE_STATEMENT_PAGE)
 def line_page(
     request: Request,
     org: str,
@@ -547,7 +535,7 @@ def line_page(
 # ---------------------------------------------------------------- a fiscal year
 
 
-@router.get("/{org}/fiscal-year/{year}", response_model=None)
+@router.get("/{org}/fiscal-year/{year}", response_model=None, dependencies=DECLARE_STATEMENT_PAGE)
 def fiscal_year_page(request: Request, org: str, year: str, app: App, lang: LangQuery = None) -> Response:
     caller = _signed_in(request, app, lang)
     if not isinstance(caller, Principal):

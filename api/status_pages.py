@@ -13,14 +13,20 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.access import App
+from api.access import DECLARE_PUBLIC, App, LedgerRoute
 from api.i18n import pick_language, translator
 from projections.order_status import ORDER_STATUS, OrderStatus, TimelineEntry, lateness
 
 EASTERN = ZoneInfo("America/Toronto")
 ORDER_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-router = APIRouter(prefix="/status", tags=["status pages"], include_in_schema=False)
+router = APIRouter(
+    prefix="/status",
+    tags=["status pages"],
+    include_in_schema=False,
+    route_class=LedgerRoute,
+    dependencies=DECLARE_PUBLIC,
+)
 Lang = Annotated[str | None, Query(pattern="^(en|fr)$")]
 
 

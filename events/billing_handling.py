@@ -16,6 +16,7 @@ from events.billing import (
     RegisterOrganisation,
     invoice_id,
 )
+from events.business_dates import check_dates
 from events.catalogue import decode_invoice_event
 from events.command_handling import CommandContext, CommandResult, Desk, Plan, organisation_stream
 from events.errors import CommandRejected
@@ -47,6 +48,8 @@ class BillingDesk:
         self.ledger = desk.ledger
 
     def register_organisation(self, command: RegisterOrganisation, context: CommandContext) -> CommandResult:
+        check_dates(command, context.now)
+
         def plan() -> Plan:
             known = self.desk.load_organisation(command.code) is not None
             events = decide_organisation(command, known)
@@ -65,6 +68,7 @@ class BillingDesk:
         return state, recorded[-1].stream_version if recorded else NO_STREAM
 
     def receive_invoice(self, command: ReceiveSupplierInvoice, context: CommandContext) -> CommandResult:
+        check_dates(command, context.now)
         stream = invoice_stream(invoice_id(command.supplier, command.invoice_number))
 
         def plan() -> Plan:
@@ -93,6 +97,8 @@ class BillingDesk:
         return self.desk.run(plan, context)
 
     def execute_invoice(self, invoice: str, command: InvoiceCommand, context: CommandContext) -> CommandResult:
+        check_dates(command, context.now)
+
         def plan() -> Plan:
             calendar, calendar_version = self.desk.load_calendar()
             state, version = self.load_invoice(invoice)
@@ -109,6 +115,8 @@ class BillingDesk:
         return self.desk.run(plan, context)
 
     def execute_period(self, command: PeriodCommand, context: CommandContext) -> CommandResult:
+        check_dates(command, context.now)
+
         def plan() -> Plan:
             calendar, version = self.desk.load_calendar()
             return Plan([(BILLING_PERIODS_STREAM, "billing_period", version, list(decide_period(command, calendar)))])

@@ -18,6 +18,7 @@ from pydantic import AwareDatetime
 
 from events import contracting, ordering
 from events.billing import BILLING_PERIODS_STREAM, OrganisationRegistered
+from events.business_dates import check_dates
 from events.catalogue import decode_contract_event, decode_order_event, decode_period_event
 from events.contracts import (
     ContractCommand,
@@ -228,6 +229,7 @@ class Desk:
             raise CommandRejected("order_not_found", f"there is no order {order_id}", 404)
         if authorize:
             authorize(order)
+        check_dates(command, context.now)
         _expect(context, order_id, version)
         events: list[Any] = ordering.decide(command, order, self.rates)
         conditions: list[tuple[str, int]] = []
@@ -369,6 +371,7 @@ class Desk:
     def contract_plan(
         self, contract_id: str, command: ContractCommand, context: CommandContext, streams: LedgerStreams
     ) -> Plan:
+        check_dates(command, context.now)
         contract, version = streams.contract(contract_id)
         _expect(context, contract_id, version)
         return Plan([(contract_stream(contract_id), "contract", version, contracting.decide(command, contract))])
@@ -463,7 +466,9 @@ def contract_stream(contract_id: str) -> str:
 
 
 def placing(draft: PlaceOrder, context: CommandContext) -> CommandContext:
-    """An order's events are stamped with its placement time, the ledger clock of its placing."""
+    """An order's events are stamped with its placement time, the ledger clock of its placing (which, like
+    every date of the order, lies in its window around the ledger's clock)."""
+    check_dates(draft, context.now)
     return context.model_copy(update={"now": draft.placed_at})
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StringConstraints
 
 from events.model import Fact
-from events.money import Amount, Currency, Money, UnitPrice
+from events.money import Amount, Currency, Money, UnitPrice, decimal_text
 from events.orders import OrgCode, Quantity, ShortText, Sku, Text
 
 ContractId = Annotated[str, StringConstraints(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -23,13 +23,13 @@ RENEWAL_NOTICES = (120, 90, 30)  # days before expiry when a renewal decision is
 
 
 def _month(value: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", value):
         raise ValueError("a period is a month written YYYY-MM, e.g. 2026-11")
     return value
 
 
 Period = Annotated[str, AfterValidator(_month)]
-FeeRate = Annotated[Decimal, Field(ge=0, le=Decimal("0.5"), max_digits=6, decimal_places=4)]
+FeeRate = Annotated[Decimal, Field(ge=0, le=Decimal("0.5"), max_digits=6, decimal_places=4), decimal_text("a fee rate")]
 
 
 class RenewalOption(Fact):

@@ -48,7 +48,7 @@ from events.rates import RateBook, TaxStatus
 
 # An organisation that is not registered is taxed as what most clients are: a federal body.
 DEFAULT_TAX_STATUS: TaxStatus = "federal"
-ORDER_NUMBER = re.compile(r"^ORD-\d{4}-\d{6}$")
+ORDER_NUMBER = re.compile(r"^ORD-[0-9]{4}-[0-9]{6}$")
 
 
 # ---------------------------------------------------------------- organisations

@@ -12,8 +12,10 @@ Currency = Literal["CAD"]
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
-_AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
-_PRICE = re.compile(r"^\d{1,12}(\.\d{1,4})?$")
+# ASCII digits only (a regex's \d also takes Arabic-Indic and other digits), nothing around them.
+_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+_PRICE = re.compile(r"[0-9]{1,12}(\.[0-9]{1,4})?")
+_DECIMAL = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
 
 
 def cents(value: Decimal) -> Decimal:
@@ -27,10 +29,10 @@ def _parser(pattern: re.Pattern[str], what: str) -> BeforeValidator:
         if isinstance(value, Decimal):
             text = format(value, "f")
         elif isinstance(value, str):
-            text = value.strip()
+            text = value
         else:
             raise ValueError(f'{what} must be a decimal string such as "1234.50", not a number')
-        if not pattern.match(text):
+        if not pattern.fullmatch(text):
             raise ValueError(f'{what} must be a non-negative decimal string such as "1234.50" (got {text[:40]!r})')
         try:
             return Decimal(text)
@@ -42,9 +44,16 @@ def _parser(pattern: re.Pattern[str], what: str) -> BeforeValidator:
 
 _as_text = PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="always")
 
-# An amount of money in CAD with at most 2 decimals, never negative.
+# An amount of money in CAD: ASCII digits, at most 2 decimals (cents), never negative.
 Amount = Annotated[Decimal, _parser(_AMOUNT, "an amount"), _as_text]
-# A unit price: up to 4 decimals (suppliers price some items to the tenth of a cent).
+# A unit price: up to 4 decimals (suppliers price some items to the hundredth of a cent); every amount computed
+# from it (a line's net, fees, taxes, totals) is rounded half-up to the cent, so only unit prices carry more.
 UnitPrice = Annotated[Decimal, _parser(_PRICE, "a unit price"), _as_text]
 # A computed amount (already rounded by the ledger); serialised as text, never as a float.
 Money = Annotated[Decimal, _as_text]
+
+
+def decimal_text(what: str) -> BeforeValidator:
+    """A non-money decimal given as text (a rate, a percentage, seconds): ASCII digits, no exponent, never a
+    JSON number; its places and bounds are the field's own constraints."""
+    return _parser(_DECIMAL, what)

@@ -12,6 +12,7 @@ from typing import Any
 
 from events.availability import month_span
 from events.billing import BILLING_PERIODS_STREAM
+from events.business_dates import check_dates
 from events.catalogue import decode_incident_event, decode_service_event
 from events.command_handling import CommandContext, CommandResult, Desk, Plan
 from events.errors import CommandRejected
@@ -69,6 +70,8 @@ class ServiceDesk:
     # ------------------------------------------------------------ services
 
     def register_service(self, command: RegisterService, context: CommandContext) -> CommandResult:
+        check_dates(command, context.now)
+
         def plan() -> Plan:
             _, version = self.load_service(command.service_id)
             contract, _ = self.desk.load_contract(command.contract_id)
@@ -83,6 +86,8 @@ class ServiceDesk:
     def execute_service(
         self, service_id: str, command: ScheduleMaintenance | ReportDeskCalls, context: CommandContext
     ) -> CommandResult:
+        check_dates(command, context.now)
+
         def plan() -> Plan:
             service, version = self._service(service_id)
             return Plan(
@@ -92,6 +97,8 @@ class ServiceDesk:
         return self.desk.run(plan, context)
 
     def assess(self, service_id: str, command: AssessServiceMonth, context: CommandContext) -> CommandResult:
+        check_dates(command, context.now)
+
         def plan() -> Plan:
             service, version = self._service(service_id)
             calendar, calendar_version = self.desk.load_calendar()
@@ -146,6 +153,7 @@ class ServiceDesk:
     # ------------------------------------------------------------ incidents
 
     def open_incident(self, command: OpenIncident, context: CommandContext) -> CommandResult:
+        check_dates(command, context.now)
         return self.desk.run(lambda: self._opening(command, context.now), context)
 
     def _opening(self, command: OpenIncident, now: datetime) -> Plan:
@@ -166,6 +174,8 @@ class ServiceDesk:
         )
 
     def execute_incident(self, incident_id: str, command: IncidentCommand, context: CommandContext) -> CommandResult:
+        check_dates(command, context.now)
+
         def plan() -> Plan:
             incident, version = self.load_incident(incident_id)
             if incident is None:

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from events.contracts import Period
 from events.model import Fact
-from events.money import Amount, Money
+from events.money import Amount, Money, decimal_text
 from events.orders import OrgCode, ShortText, Text
 from events.rates import Province
 
@@ -36,7 +36,7 @@ ExclusionReason = Literal[
 ]
 IncidentStatus = Literal["open", "restored", "closed"]
 CallOutcome = Literal["answered", "abandoned"]
-Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)]
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3), decimal_text("a percentage")]
 DEFAULT_TARGET = Decimal("99.900")
 DESK_TARGET = Decimal("80.0")
 DESK_ANSWER_SECONDS = Decimal("20.0")
@@ -47,7 +47,7 @@ class CreditTier(Fact):
     """A month whose availability is below `below_pct` earns a credit of `credit_pct` of the monthly charge."""
 
     below_pct: Percent
-    credit_pct: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+    credit_pct: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2), decimal_text("a percentage")]
 
 
 def default_credit_terms(target: Decimal) -> tuple[CreditTier, ...]:
@@ -101,7 +101,7 @@ class IncidentRecord(Fact):
 
 class DeskCall(Fact):
     outcome: CallOutcome
-    wait_seconds: Annotated[Decimal, Field(ge=0, le=86_400, max_digits=8, decimal_places=1)]
+    wait_seconds: Annotated[Decimal, Field(ge=0, le=86_400, max_digits=8, decimal_places=1), decimal_text("seconds")]
 
 
 # ---------------------------------------------------------------- service commands and events

@@ -6,11 +6,12 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from events.audience import EVERYTHING, NOTHING, EventGrant
+from events.audience import ALL, EVERYTHING, NOTHING, EventGrant
 from processors.sql import SqlDatabase
 
 ROLE = re.compile(r"^(broker|integrator|client:[A-Z][A-Z0-9-]{1,15})$")
@@ -36,8 +37,40 @@ class Principal:
     def client_org(self) -> str | None:
         return self.role.removeprefix("client:") if self.role.startswith("client:") else None
 
+    @property
+    def kind(self) -> str:
+        """broker, integrator or client (any client:<ORG>): what a route's access names."""
+        return "client" if self.client_org else self.role
+
     def may_see(self, org: str) -> bool:
-        return self.role in ("broker", "integrator") or self.client_org == org
+        """Whether this key sees what belongs to `org`: the broker every organisation's, a client its own,
+        an integrator the organisations it was granted (none unless granted)."""
+        if self.is_broker:
+            return True
+        if self.role == "integrator":
+            return ALL in self.granted.organisations or org in self.granted.organisations
+        return self.client_org == org
+
+    def may_see_shared(self, organisations: Iterable[str]) -> bool:
+        """Whether this key sees something several organisations share (a service): a client if its own is
+        among them; an integrator only if granted all of them (nothing is shown beyond a grant)."""
+        shared = frozenset(organisations)
+        if self.client_org:
+            return self.client_org in shared
+        return all(self.may_see(org) for org in shared)
+
+    @property
+    def visible_organisations(self) -> frozenset[str] | None:
+        """The organisations whose rows a list may show this key (None: every organisation)."""
+        if self.sees_every_organisation:
+            return None
+        return frozenset({self.client_org}) if self.client_org else self.granted.organisations
+
+    @property
+    def sees_every_organisation(self) -> bool:
+        """The broker, or an integrator granted every organisation: who sees the broker's own business
+        (contracts, suppliers), which concerns no single organisation (as on the event feed)."""
+        return self.is_broker or (self.role == "integrator" and ALL in self.granted.organisations)
 
 
 class InvalidRole(ValueError):

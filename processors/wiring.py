@@ -83,9 +83,11 @@ class Orderledger:
 
     def run_contract_clock(self, today: date, context: CommandContext) -> list[tuple[str, tuple[str, ...]]]:
         """Record the renewal notices and expiries due as of `today` on every active contract (idempotent)."""
+        from events.business_dates import check_clock
         from events.contracts import CheckRenewals
         from projections.contract_capacity import CONTRACT_CAPACITY
 
+        check_clock(today, context.now)
         if self.runner:
             self.runner.catch_up()
         emitted = []

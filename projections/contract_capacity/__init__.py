@@ -229,13 +229,17 @@ def burn_rate(row: ContractStatus, today: date) -> Decimal:
 
 
 def forecast_exhaustion(row: ContractStatus, today: date) -> date | None:
-    """When the remaining capacity runs out at the current burn rate (None if nothing is burning)."""
+    """When the remaining capacity runs out at the current burn rate: None if it never does, because nothing
+    is burning or because the day lies past any date a calendar holds (a cent a quarter on a large ceiling)."""
     if row.remaining <= 0:
         return today
     rate = burn_rate(row, today)
     if rate <= 0:
         return None
-    return today + timedelta(days=int(row.remaining / rate))
+    days = row.remaining / rate
+    if days > (date.max - today).days:
+        return None
+    return today + timedelta(days=int(days))
 
 
 def next_decision_date(row: ContractStatus, today: date) -> date | None:

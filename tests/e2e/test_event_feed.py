@@ -244,6 +244,29 @@ def test_given_a_cursor_at_the_head_then_the_page_is_empty_and_the_cursor_stays(
     assert answer.json() == {"events": [], "next_after": head, "head": head}
 
 
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/v1/events?after={past}", {}),
+        ("/v1/events/stream?after={past}", {}),
+        ("/v1/events/stream", {"Last-Event-ID": "{past}"}),
+    ],
+)
+def test_given_a_cursor_past_the_head_then_it_is_refused_naming_the_head_never_a_quiet_empty_page(
+    demo, client, broker, path, headers
+):
+    # Given a consumer's cursor from another (or a longer, since restored) ledger
+    head = demo.ledger.head()
+    past = str(head + 1)
+    # When
+    answer = client.get(
+        path.format(past=past), headers={**broker, **{k: v.format(past=past) for k, v in headers.items()}}
+    )
+    # Then: the consumer is told where the ledger ends, instead of polling an empty page for ever
+    assert_problem(answer, 409, "cursor_past_head")
+    assert answer.json()["head"] == head
+
+
 @pytest.mark.parametrize("types", ["", ",", " "])
 def test_given_an_empty_type_filter_then_it_is_refused_or_ignored_never_an_empty_feed_that_moves_the_cursor(
     demo, client, broker, types
@@ -276,8 +299,10 @@ def test_given_an_integrator_granted_esdc_orders_then_it_sees_every_esdc_order_e
     for cloud_event in seen:
         assert cloud_event["type"].startswith("ca.orderledger.order.")
         assert owners[cloud_event["subject"]] == "ESDC"
-    # and a filter for what it was not granted gives it nothing (it is no way round the grant)
-    assert read_feed(client, headers, types="ca.orderledger.incident.*") == []
+    # and a filter for what it was not granted is refused (it is no way round the grant, nor a quiet feed)
+    refused = client.get("/v1/events", params={"types": "ca.orderledger.incident.*"}, headers=headers)
+    assert_problem(refused, 403, "event_type_not_granted")
+    assert refused.json()["not_granted"] == ["ca.orderledger.incident.*"]
     assert read_feed(client, headers, types="*") == seen
 
 

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from events.audience import EventGrant
+
 EASTERN = ZoneInfo("America/Toronto")
 SERVICE = "CCAAS"
 CONTRACT = "CLOUD-S"
@@ -674,7 +676,7 @@ def test_given_a_restored_incident_when_its_restore_time_is_corrected_before_clo
 
 
 def test_given_client_keys_then_each_sees_the_services_it_uses_and_only_its_own_credits(
-    client, broker, missed_october, key_for
+    client, broker, missed_october, key_for, ledger_app
 ):
     post(client, broker, f"/v1/services/{SERVICE}/assessments", {"month": "2026-10"})
     esdc = key_for("client:ESDC")
@@ -697,9 +699,11 @@ def test_given_client_keys_then_each_sees_the_services_it_uses_and_only_its_own_
         assert hidden.status_code == 404, path
         assert hidden.json()["code"] in ("service_not_found", "incident_not_found")
     assert client.get("/v1/services", headers=dnd).json()["services"] == []
-    # An integrator sees every service
-    integrator = key_for("integrator")
+    # An integrator sees a service only if granted every organisation it serves
+    granted = EventGrant(frozenset({"*"}), frozenset({"ESDC", "SQI", "CRA"}))
+    integrator = {"Authorization": f"Bearer {ledger_app.keys.create('integrator', 't', granted)}"}
     assert availability(client, integrator, "2026-10")["outage_minutes"] == "54.000"
+    assert client.get(f"/v1/services/{SERVICE}", headers=key_for("integrator")).status_code == 404
 
 
 @pytest.mark.parametrize("role", ["client:ESDC", "integrator"])

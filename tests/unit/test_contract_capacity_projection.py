@@ -323,6 +323,13 @@ def test_given_a_contract_used_to_its_ceiling_when_forecast_then_exhausted_today
     assert forecast_exhaustion(row, TODAY) == TODAY
 
 
+def test_given_a_cent_burnt_on_a_hundred_million_ceiling_then_no_exhaustion_is_forecast_never_an_overflow():
+    # Given 100,000,000.00 of capacity and one cent consumed in 90 days: 900 billion days left, past any date
+    row = given(register_cloud(ceiling="100000000.00"), consume("0.01", "C-1", period="2026-05", on=date(2026, 6, 1)))
+    # When / Then it never runs out within a calendar: no forecast (not within the term), no exception
+    assert forecast_exhaustion(row, TODAY) is None
+
+
 # ---------------------------------------------------------------- next renewal decision
 
 

@@ -87,7 +87,7 @@ def subscribe(body: SubscriptionBody, response: Response, app: App, caller: Subs
     if ALL not in grant.organisations and not organisations:
         organisations = grant.organisations  # default: every organisation granted, never more
     try:
-        check_destination(str(body.url), app.settings.webhook_allowed_hosts)
+        check_destination(str(body.url), app.settings.webhook_allowed_hosts, app.dispatcher.resolve)
     except DestinationRefused as exc:
         raise Problem(422, "destination_not_allowed", str(exc)) from None
     secret = new_secret()

@@ -4,8 +4,9 @@
   subscription's filters); the cursor moves in the same transaction as the queue.
 - A delivery is sent only when no earlier delivery of the same stream is still pending for that
   subscription: ledger order per stream. Other streams go on meanwhile.
-- Each attempt is a POST with Standard Webhooks headers and a 15 s timeout, in a thread pool with at
-  most 2 in flight per subscription: a receiver that hangs or answers garbage holds its own slots only.
+- Each attempt is a POST with Standard Webhooks headers and a 15 s timeout, sent only to the addresses
+  its destination check resolved and allowed (no second lookup, no redirect followed), in a thread pool
+  with at most 2 in flight per subscription: a receiver that hangs or answers garbage holds its own slots.
 - 2xx: delivered. 410: the subscription is disabled. 429/503 with Retry-After: tried again then.
   Anything else: tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h (±10 %),
   3 days and 3.5 hours in all; after the last, the delivery is parked as dead (replayable).
@@ -32,7 +33,13 @@ from processors import metrics
 from processors.access_keys import KeyStore
 from processors.event_feed import Audience, read_page
 from processors.ops_server import Heartbeat
-from processors.webhook_destinations import DestinationRefused, check_destination
+from processors.webhook_destinations import (
+    DestinationRefused,
+    Resolver,
+    check_destination,
+    post_to,
+    system_resolver,
+)
 from processors.webhook_signing import signature_header
 from processors.webhook_store import DEAD, DELIVERED, DISABLED, PENDING, Delivery, Subscription, WebhookStore
 
@@ -79,6 +86,7 @@ class Dispatcher:
         workers: int = 8,
         seed: int | None = None,
         timeout_s: float = TIMEOUT_S,
+        resolve: Resolver = system_resolver,
     ) -> None:
         self.ledger = ledger
         self.store = store
@@ -91,6 +99,7 @@ class Dispatcher:
         self.audience = Audience(ledger)
         self.workers = workers
         self.timeout_s = timeout_s
+        self.resolve = resolve
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook")
         self._in_flight: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -207,10 +216,8 @@ class Dispatcher:
         error: str | None = None
         retry_after: str | None = None
         try:
-            check_destination(subscription.url, self.allowed_hosts)
-            response = httpx.post(
-                subscription.url, content=body, headers=headers, timeout=self.timeout_s, follow_redirects=False
-            )
+            destination = check_destination(subscription.url, self.allowed_hosts, self.resolve)
+            response = post_to(destination, body, headers, self.timeout_s)
             status = response.status_code
             retry_after = response.headers.get("retry-after")
             if not 200 <= status < 300:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import ssl
 import threading
 import time
 from typing import Any
@@ -11,8 +12,9 @@ from typing import Any
 class Receiver:
     """A loopback HTTP server recording every POST; answers from a script of statuses (then 200)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         self.received: list[dict[str, Any]] = []
+        self.server_names: list[str | None] = []  # TLS SNI of each handshake
         self.script: list[tuple[int, dict[str, str]]] = []
         self.delay = 0.0
         receiver = self
@@ -32,8 +34,12 @@ class Receiver:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.server = http.server.ThreadingHTTPServer((host, port), Handler)
+        self.port = self.server.server_address[1]
+        if tls:
+            tls.sni_callback = lambda _socket, name, _context: self.server_names.append(name)
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def ids(self) -> list[str]:

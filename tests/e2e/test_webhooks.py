@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -360,3 +362,116 @@ def test_given_delivered_events_when_replayed_by_position_or_ledger_time_then_th
         headers=broker,
     )
     assert both.status_code == 422 and both.json()["code"] == "replay_selection"
+
+
+class Answers:
+    """A resolver giving its answers in turn, one a lookup, the last one again to every later lookup."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self.answers = list(answers)
+        self.lookups: list[str] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.lookups.append(host)
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+def deliveries(api: TestClient, headers: dict[str, str], sid: str) -> list[dict[str, Any]]:
+    return api.get(f"/v1/subscriptions/{sid}/deliveries", headers=headers).json()["deliveries"]
+
+
+def test_given_a_name_that_rebinds_after_its_check_then_deliveries_reach_only_the_checked_address(
+    hooked, api, receiver
+):
+    # Given hooks.example answering the allowed 127.0.0.1 to the subscription's and the first delivery's
+    # checks, then 127.0.0.2 (loopback, not allowed), where an internal service listens on the same port
+    internal = Receiver("127.0.0.2", receiver.port)
+    resolver = Answers(["127.0.0.1"], ["127.0.0.1"], ["127.0.0.2"])
+    hooked.dispatcher.resolve = resolver
+    broker = bearer(hooked)
+    try:
+        sid = subscribe(api, broker, f"http://hooks.example:{receiver.port}/hook")["subscription_id"]
+        # When an event is delivered
+        register(api, broker, "ESDC")
+        hooked.dispatcher.run_until_idle()
+        # Then it went to the checked address, named for the host, with no lookup behind the check
+        [delivery] = receiver.received
+        assert delivery["headers"]["Host"] == f"hooks.example:{receiver.port}"
+        assert resolver.lookups == ["hooks.example", "hooks.example"]
+        # And once the name answers the internal address at a check, the delivery is refused there
+        register(api, broker, "CRA")
+        hooked.dispatcher.run_until_idle()
+        assert internal.received == [] and len(receiver.received) == 1
+        refused = [d for d in deliveries(api, broker, sid) if d["status"] == "pending"]
+        assert [d["last_error"].split(":")[0] for d in refused] == ["destination refused"]
+    finally:
+        internal.close()
+
+
+def test_given_a_name_with_several_checked_addresses_then_an_unreachable_one_gives_way_to_the_next(
+    hooked, api, receiver
+):
+    hooked.dispatcher.allowed_hosts = "127.0.0.0/8"
+    hooked.dispatcher.resolve = Answers(["127.0.0.1"], ["127.0.0.3", "127.0.0.1"])  # nothing listens on .3
+    broker = bearer(hooked)
+    subscribe(api, broker, f"http://hooks.example:{receiver.port}/hook")
+    register(api, broker, "ESDC")
+    hooked.dispatcher.run_until_idle()
+    assert len(receiver.received) == 1
+
+
+def test_given_a_receiver_answering_a_redirect_then_it_is_not_followed(hooked, api, receiver):
+    internal = Receiver("127.0.0.2", receiver.port)
+    try:
+        broker = bearer(hooked)
+        sid = subscribe(api, broker, receiver.url)["subscription_id"]
+        receiver.script = [(307, {"Location": internal.url})]
+        register(api, broker, "ESDC")
+        hooked.dispatcher.run_until_idle()
+        assert internal.received == []
+        assert [d["last_http_status"] for d in deliveries(api, broker, sid)] == [307]
+    finally:
+        internal.close()
+
+
+def certificate_for(name: str, directory: Path) -> tuple[ssl.SSLContext, Path]:
+    """A self-signed certificate for `name`: the server's TLS context and the file a client trusts."""
+    if not shutil.which("openssl"):
+        pytest.skip("the openssl command makes this test's certificate")
+    key, certificate = directory / "key.pem", directory / "certificate.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    command += ["-keyout", str(key), "-out", str(certificate), "-days", "2", "-subj", f"/CN={name}"]
+    subprocess.run(
+        [*command, "-addext", f"subjectAltName=DNS:{name}"],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    return context, certificate
+
+
+def test_given_an_https_receiver_then_the_pinned_delivery_keeps_the_host_name_for_sni_and_the_certificate(
+    hooked, api, tmp_path, monkeypatch
+):
+    # Given a TLS receiver on 127.0.0.1 whose certificate names hooks.example, trusted by the dispatcher
+    tls, certificate = certificate_for("hooks.example", tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+    secure = Receiver(tls=tls)
+    hooked.dispatcher.resolve = lambda host, port: ["127.0.0.1"]
+    broker = bearer(hooked)
+    try:
+        named = subscribe(api, broker, f"https://hooks.example:{secure.port}/hook")["subscription_id"]
+        misnamed = subscribe(api, broker, f"https://other.example:{secure.port}/hook")["subscription_id"]
+        # When an event is delivered to both names, pinned to the same address
+        register(api, broker, "ESDC")
+        hooked.dispatcher.run_until_idle()
+    finally:
+        secure.close()
+    # Then the right name's delivery arrives with its SNI and Host; the other fails the certificate check
+    [delivery] = secure.received
+    assert delivery["headers"]["Host"] == f"hooks.example:{secure.port}"
+    assert "hooks.example" in secure.server_names
+    assert [d["status"] for d in deliveries(api, broker, named)] == ["delivered"]
+    [failed] = deliveries(api, broker, misnamed)
+    assert failed["status"] == "pending" and "CERTIFICATE_VERIFY_FAILED" in failed["last_error"]

@@ -27,6 +27,7 @@ from events.command_handling import CommandContext, LedgerStreams, Plan, contrac
 from events.contracts import RegisterContract
 from events.errors import CommandRejected
 from events.model import Fact
+from events.order_numbers import order_series
 from processors.access_keys import Principal
 from processors.wiring import Orderledger
 
@@ -123,7 +124,7 @@ def _resolve(
         draft = orders.placement(orders.PlaceOrderBody.model_validate(item.body), caller, app.clock())
         placed = placing(draft, context)
         reads = (contract_stream(draft.contract_id),) if draft.contract_id else ()
-        return BatchCommand(partial(desk.place_plan, draft), placed, reads, created=True)
+        return BatchCommand(partial(desk.place_plan, draft), placed, reads, created=True, series=order_series(draft))
     if item.path == "/v1/contracts":
         require(caller, "broker")
         registration = RegisterContract.model_validate(item.body)

@@ -78,11 +78,15 @@ CREATE TABLE IF NOT EXISTS ledger.ledger_commands (
     results      JSONB NOT NULL,
     recorded_at  TIMESTAMPTZ NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ledger.number_series (
+    series      TEXT   PRIMARY KEY,
+    last_number BIGINT NOT NULL CHECK (last_number >= 0)
+);
 """
 _COLUMNS = ", ".join(RECORDED_COLUMNS)
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: number series (order numbers)
 MIGRATION_LOCK = APPEND_LOCK + 1
 
 
@@ -117,6 +121,7 @@ def _grant(db: psycopg.Connection[Any], app_role: str) -> None:
         "ledger.ledger_events": ("SELECT", "INSERT"),
         "ledger.ledger_commands": ("SELECT", "INSERT"),
         "ledger.relay_progress": ("SELECT", "INSERT", "UPDATE"),
+        "ledger.number_series": ("SELECT", "INSERT", "UPDATE"),  # a counter per series, moved up only
     }
     for table, privileges in allowed.items():
         for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"):
@@ -159,7 +164,7 @@ class PostgresConnections:
             with connection.transaction():
                 yield connection
 
-    def fetchall(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def fetchall(self, query: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
         with self.unavailable_as_503():
             return self.get().execute(query, params).fetchall()
 
@@ -318,12 +323,27 @@ class PostgresLedger:
         request_hash, stored = rows[0]
         return outcome_from_stored(key, request_hash, stored)
 
-    def last_stream_id(self, prefix: str) -> str | None:
+    def allocate_numbers(self, series: str, count: int = 1) -> range:
+        # Not under the append lock: an allocation holds the series' row for one statement, so it never
+        # waits for an append and an append never waits for it.
         rows = self._db.fetchall(
-            "SELECT MAX(stream_id) FROM ledger.ledger_events WHERE stream_id >= %s AND stream_id < %s",
-            (prefix, prefix + "\uffff"),
+            "UPDATE ledger.number_series SET last_number = last_number + %s WHERE series = %s RETURNING last_number",
+            (count, series),
         )
-        return str(rows[0][0]) if rows[0][0] is not None else None
+        if not rows:
+            # The series' first allocation: continue after its streams already in the ledger. The prefix is
+            # matched exactly, not as a range, which the database's collation may order otherwise.
+            rows = self._db.fetchall(
+                "INSERT INTO ledger.number_series (series, last_number)"
+                " SELECT %(series)s, COALESCE(MAX(substr(stream_id, %(start)s)::bigint), 0) + %(count)s"
+                " FROM ledger.ledger_events WHERE starts_with(stream_id, %(series)s)"
+                " AND substr(stream_id, %(start)s) ~ '^[0-9]{1,18}$'"
+                " ON CONFLICT (series) DO UPDATE SET last_number = ledger.number_series.last_number + %(count)s"
+                " RETURNING last_number",
+                {"series": series, "start": len(series) + 1, "count": count},
+            )
+        last = int(rows[0][0])
+        return range(last - count + 1, last + 1)
 
     def verify(self) -> VerifyReport:
         """Walk the chain from position 1; name the first position whose row does not hold."""

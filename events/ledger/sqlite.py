@@ -66,6 +66,10 @@ CREATE TABLE IF NOT EXISTS ledger_commands (
     results      TEXT NOT NULL,
     recorded_at  TEXT NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS ledger_number_series (
+    series      TEXT    PRIMARY KEY,
+    last_number INTEGER NOT NULL CHECK (last_number >= 0)
+) STRICT;
 """
 
 _COLUMNS = ", ".join(RECORDED_COLUMNS)
@@ -136,10 +140,15 @@ class SqliteLedger:
         self.path = Path(path)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._db = SqliteConnections(self.path)
+        # Number allocations commit without an fsync of their own: an append that uses a number commits
+        # after it, and its fsync of the WAL writes the allocation out too. One lost in a power cut was
+        # never used by a durable append, so handing its numbers out again is harmless.
+        self._numbers = SqliteConnections(self.path, durable=False)
         self._db.get().executescript(SCHEMA)
 
     def close(self) -> None:
         self._db.close()
+        self._numbers.close()
 
     # ------------------------------------------------------------ appends
 
@@ -259,16 +268,23 @@ class SqliteLedger:
         )
         return None if row is None else outcome_from_stored(key, row[0], json.loads(row[1]))
 
-    def last_stream_id(self, prefix: str) -> str | None:
-        row = (
-            self._db.get()
-            .execute(
-                "SELECT MAX(stream_id) FROM ledger_events WHERE stream_id >= ? AND stream_id < ?",
-                (prefix, prefix + "\uffff"),
-            )
-            .fetchone()
-        )
-        return str(row[0]) if row[0] is not None else None
+    def allocate_numbers(self, series: str, count: int = 1) -> range:
+        with self._numbers.write() as db:
+            row = db.execute(
+                "UPDATE ledger_number_series SET last_number = last_number + ? WHERE series = ? RETURNING last_number",
+                (count, series),
+            ).fetchone()
+            if row is None:  # the series' first allocation: continue after its streams already in the ledger
+                row = db.execute(
+                    "INSERT INTO ledger_number_series (series, last_number)"
+                    " SELECT :series, COALESCE(MAX(CAST(substr(stream_id, :start) AS INTEGER)), 0) + :count"
+                    " FROM ledger_events WHERE stream_id >= :series AND stream_id < :after"
+                    " AND substr(stream_id, :start) <> '' AND substr(stream_id, :start) NOT GLOB '*[^0-9]*'"
+                    " RETURNING last_number",
+                    {"series": series, "start": len(series) + 1, "count": count, "after": _after_prefix(series)},
+                ).fetchone()
+        last = int(row[0])
+        return range(last - count + 1, last + 1)
 
     def verify(self) -> VerifyReport:
         """Walk the chain from position 1; name the first position whose row does not hold."""
@@ -295,6 +311,11 @@ def _stream_versions(db: sqlite3.Connection, stream_ids: list[str]) -> dict[str,
         )
         versions.update({stream_id: int(version) for stream_id, version in db.execute(query, chunk)})
     return versions
+
+
+def _after_prefix(prefix: str) -> str:
+    """The least text above every text that starts with `prefix` (SQLite compares text bytewise)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _row_values(fields: dict[str, Any], data_text: str) -> tuple[Any, ...]:

@@ -137,25 +137,42 @@ def _grant(db: psycopg.Connection[Any], app_role: str) -> None:
 
 
 class PostgresConnections:
-    """One connection per thread; a broken connection is replaced on next use."""
+    """One connection per thread; a broken connection is replaced on next use.
+
+    The API's worker threads end when idle and new ones start with the next burst of requests: a
+    new thread's first connection closes those of threads that have ended, so a server holds one
+    connection per live thread, not one per thread it ever had (which ran into max_connections).
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._open: list[psycopg.Connection[Any]] = []
+        self._open: list[tuple[threading.Thread, psycopg.Connection[Any]]] = []
 
     def get(self) -> psycopg.Connection[Any]:
         connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
         if connection is None or connection.closed or connection.broken:
+            with self._lock:
+                self._close_unused()
             try:
                 connection = psycopg.connect(self.url, autocommit=True, connect_timeout=5, options="-c timezone=UTC")
             except psycopg.OperationalError as exc:
                 raise LedgerUnavailable(f"PostgreSQL cannot be reached: {exc}") from exc
             self._local.connection = connection
             with self._lock:
-                self._open.append(connection)
+                self._open.append((threading.current_thread(), connection))
         return connection
+
+    def _close_unused(self) -> None:
+        """Close the connections of threads that have ended (and forget broken ones); the lock is held."""
+        kept = []
+        for thread, connection in self._open:
+            if thread.is_alive() and not connection.closed:
+                kept.append((thread, connection))
+            else:
+                connection.close()
+        self._open = kept
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[Any]]:
@@ -179,7 +196,7 @@ class PostgresConnections:
 
     def close(self) -> None:
         with self._lock:
-            for connection in self._open:
+            for _, connection in self._open:
                 connection.close()
             self._open.clear()
         self._local = threading.local()
@@ -189,10 +206,14 @@ class PostgresLedger:
     """The Ledger port on PostgreSQL; the same guarantees as the SQLite one."""
 
     def __init__(
-        self, url: str, clock: Callable[[], datetime] | None = None, before_commit: Callable[[], None] | None = None
+        self,
+        url: str,
+        clock: Callable[[], datetime] | None = None,
+        before_commit: Callable[[], None] | None = None,
+        connections: PostgresConnections | None = None,  # shared with the stores on the same database
     ) -> None:
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._db = PostgresConnections(url)
+        self._db = connections or PostgresConnections(url)
         # Fault injection for tests: runs inside the append transaction, lock held.
         self.before_commit = before_commit
 

@@ -90,7 +90,11 @@ def open_database(path: Path | str, timeout: float = 30.0, durable: bool = True)
 
 
 class SqliteConnections:
-    """One connection per thread to one SQLite file, and explicit write transactions on it."""
+    """One connection per thread to one SQLite file, and explicit write transactions on it.
+
+    A new thread's first connection closes those of threads that have ended (a server's idle worker
+    threads end), so the files stay open once per live thread, not once per thread there ever was.
+    """
 
     def __init__(self, path: Path | str, durable: bool = True) -> None:
         self.path = Path(path)
@@ -98,7 +102,7 @@ class SqliteConnections:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._open: list[sqlite3.Connection] = []
+        self._open: list[tuple[threading.Thread, sqlite3.Connection]] = []
 
     def get(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -106,7 +110,11 @@ class SqliteConnections:
             connection = open_database(self.path, durable=self.durable)
             self._local.connection = connection
             with self._lock:
-                self._open.append(connection)
+                ended = [c for thread, c in self._open if not thread.is_alive()]
+                self._open = [(t, c) for t, c in self._open if t.is_alive()]
+                self._open.append((threading.current_thread(), connection))
+            for unused in ended:
+                unused.close()
         return connection
 
     @contextmanager
@@ -127,7 +135,7 @@ class SqliteConnections:
 
     def close(self) -> None:
         with self._lock:
-            for connection in self._open:
+            for _, connection in self._open:
                 connection.close()
             self._open.clear()
         self._local = threading.local()

@@ -6,7 +6,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -231,7 +231,59 @@ def test_given_a_tampered_row_with_the_trigger_dropped_when_verified_then_that_p
     assert report.checked == 3
 
 
+def in_threads_that_end(work: Callable[[], object], threads: int = 10) -> None:
+    """Runs `work` once in each of `threads` threads, one after another, as a server's idle workers come and go."""
+    for _ in range(threads):
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+
+
+def test_given_threads_that_came_and_went_then_the_sqlite_ledger_keeps_no_file_open_for_them(tmp_path):
+    # Given: a ledger read by threads that have ended (a server's worker threads end when idle)
+    ledger = sqlite_ledger(tmp_path)
+    counted: list[int] = []
+
+    def read_and_count() -> None:
+        ledger.read_all(0)
+        counted.append(sum(1 for fd in Path("/proc/self/fd").iterdir() if fd.resolve() == ledger.path.resolve()))
+
+    for threads in (10, 40):
+        in_threads_that_end(lambda: ledger.read_all(0), threads)
+        # When: a new thread reads
+        in_threads_that_end(read_and_count, 1)
+    # Then: the database is open for the thread that made the ledger and the one reading (and SQLite
+    # keeps one closed connection's descriptor while the process holds a lock on the file), however
+    # many threads came before
+    assert counted[0] == counted[1] <= 3
+    ledger.close()
+
+
 # ---------------------------------------------------------------- PostgreSQL only
+
+
+def test_given_threads_that_came_and_went_then_the_postgres_ledger_keeps_no_connection_for_them(pg_database):
+    import psycopg
+
+    # Given: a ledger read by 10 threads that have ended (a server's worker threads end when idle)
+    ledger = postgres_ledger(pg_database)
+    in_threads_that_end(ledger.head)
+    # When: a new thread reads
+    counted: list[int] = []
+
+    def read_and_count() -> None:
+        ledger.head()
+        with psycopg.connect(pg_database.admin_url, autocommit=True) as owner:
+            row = owner.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND usename = 'orderledger_app'"
+            ).fetchone()
+            counted.append(row[0] if row else -1)
+
+    in_threads_that_end(read_and_count, 1)
+    # Then: one connection, the reading thread's: those of the ended threads were closed
+    assert counted == [1]
+    ledger.close()
 
 
 def test_given_the_postgres_ledger_then_the_app_role_may_not_update_and_the_owner_hits_the_trigger(pg_database):

@@ -28,6 +28,7 @@ from events.command_handling import CommandContext, LedgerStreams, Plan, contrac
 from events.contracts import RegisterContract
 from events.errors import CommandRejected
 from events.model import Fact
+from events.order_numbers import order_series
 from processors.access_keys import Principal
 from processors.wiring import Orderledger
 
@@ -124,7 +125,7 @@ def _resolve(
         draft = orders.placement(strictly(orders.PlaceOrderBody, item.body), caller, app.clock())
         placed = placing(draft, context)
         reads = (contract_stream(draft.contract_id),) if draft.contract_id else ()
-        return BatchCommand(partial(desk.place_plan, draft), placed, reads, created=True)
+        return BatchCommand(partial(desk.place_plan, draft), placed, reads, created=True, series=order_series(draft))
     if item.path == "/v1/contracts":
         BROKER.allow(caller)
         registration = strictly(RegisterContract, item.body)

@@ -14,7 +14,7 @@ contracts of those orders in a second one), and the appends go to the ledger tog
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +43,7 @@ from events.ledger import (
     StreamVersionConflict,
 )
 from events.model import Fact
+from events.order_numbers import HeldNumbers
 from events.ordering import Order
 
 MAX_BATCH_COMMANDS = 5000
@@ -57,6 +58,7 @@ class BatchCommand:
     context: CommandContext
     reads: tuple[str, ...] = ()  # the streams it names, read ahead with the others
     created: bool = False  # answers 201 (a new order or contract), else 200
+    series: str | None = None  # a placement: the series its order number is taken from
 
 
 class CommandOutcome(Fact):
@@ -132,14 +134,13 @@ class Workspace(LedgerStreams):
     so a contract's consumptions are extended in place, never copied.
     """
 
-    def __init__(self, desk: Desk, known: StreamStates) -> None:
-        super().__init__(desk.ledger)
+    def __init__(self, desk: Desk, known: StreamStates, numbers: HeldNumbers) -> None:
+        super().__init__(desk.ledger, numbers)
         self.desk = desk
         self.known = known
         self.orders: dict[str, tuple[Order | None, int]] = {}
         self.contracts: dict[str, tuple[Contract | None, int]] = {}
         self.versions: dict[str, int] = {}  # every stream the batch read or wrote, at its current version
-        self.numbers: dict[str, str | None] = {}  # the last order number per year prefix
         self._calendar: tuple[BillingCalendar, int] | None = None
 
     def read_ahead(self, stream_ids: Sequence[str]) -> None:
@@ -192,11 +193,6 @@ class Workspace(LedgerStreams):
             self._calendar = super().calendar()
         return self._calendar
 
-    def last_stream_id(self, prefix: str) -> str | None:
-        if prefix not in self.numbers:
-            self.numbers[prefix] = super().last_stream_id(prefix)
-        return self.numbers[prefix]
-
     # ------------------------------------------------------------ folding a decision in
 
     def absorb(self, plan: Plan, context: CommandContext) -> list[StreamAppend]:
@@ -232,9 +228,6 @@ class Workspace(LedgerStreams):
             for fact in facts:
                 order = ordering.evolve(order, decode_order_event(fact.data) if isinstance(fact, NewEvent) else fact)
             self.orders[stream_id] = (order, version)
-            prefix = stream_id[: stream_id.rfind("-") + 1]
-            if append.expected_version == NO_STREAM and max(self.numbers.get(prefix) or "", stream_id) == stream_id:
-                self.numbers[prefix] = stream_id
 
 
 def _is_contract(stream_id: str) -> bool:
@@ -263,9 +256,13 @@ class BatchDesk:
         replay = self._replay(context)
         if replay is not None:
             return replay
+        numbers = HeldNumbers(self.ledger)  # the batch's order numbers, taken in one allocation per year
+        for series, count in Counter(c.series for c in commands if isinstance(c, BatchCommand) and c.series).items():
+            numbers.expect(series, count)
         for _ in range(RETRIES_ON_CONFLICT):
-            work = Workspace(self.desk, self.known)
-            outcomes, appends, segments = self._decide(work, commands)
+            numbers.rewind()  # decided again: the same numbers, in the same order
+            work = Workspace(self.desk, self.known, numbers)
+            outcomes, appends, segments = self._decide(work, commands, numbers)
             if (all_or_nothing and any(not o.accepted for o in outcomes)) or not appends:
                 return _outcome(outcomes, segments, [])
             decided = {"outcomes": [o.model_dump(mode="json") for o in outcomes], "segments": segments}
@@ -288,7 +285,7 @@ class BatchDesk:
         raise CommandRejected("version_conflict", "the streams of this batch keep changing; retry", 409)
 
     def _decide(
-        self, work: Workspace, commands: Sequence[BatchCommand | CommandOutcome]
+        self, work: Workspace, commands: Sequence[BatchCommand | CommandOutcome], numbers: HeldNumbers
     ) -> tuple[list[CommandOutcome], list[StreamAppend], list[tuple[int, int]]]:
         """Outcomes (accepted ones without positions yet), the appends in command order, and for each
         accepted command the range of appends that are its own."""
@@ -301,10 +298,12 @@ class BatchDesk:
                 outcomes.append(command)
                 segments.append((0, 0))
                 continue
+            mark = numbers.mark()
             try:
                 plan = command.plan(work)
                 mine = work.absorb(plan, command.context)
             except CommandRejected as rejection:
+                numbers.give_back(mark)  # the next placement takes the number this one did not use
                 outcomes.append(refused(index, rejection.status, rejection.code, rejection.message))
                 segments.append((0, 0))
                 continue

@@ -42,6 +42,7 @@ from events.ledger import (
 )
 from events.model import Fact
 from events.money import ZERO
+from events.order_numbers import HeldNumbers, order_number, order_series
 from events.ordering import Order
 from events.orders import AwardCallUp, CancelOrder, LateDeliveryRebateApplied, OrderCommand, OrderPlaced, PlaceOrder
 from events.rates import RateBook, TaxStatus
@@ -134,8 +135,9 @@ class LedgerStreams:
     plus what the batch's earlier commands decided.
     """
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, numbers: HeldNumbers | None = None) -> None:
         self.ledger = ledger
+        self.numbers = numbers  # the request's own numbers; without them each is allocated afresh
 
     def order(self, order_id: str) -> tuple[Order | None, int]:
         return fold_order(self.ledger.read_stream(order_id))
@@ -149,8 +151,9 @@ class LedgerStreams:
         calendar = fold_calendar(decode_period_event(r.data) for r in recorded)
         return calendar, recorded[-1].stream_version if recorded else NO_STREAM
 
-    def last_stream_id(self, prefix: str) -> str | None:
-        return self.ledger.last_stream_id(prefix)
+    def order_number(self, series: str) -> int:
+        """A number of the series for a new order, no other request's (events.order_numbers)."""
+        return self.numbers.take(series) if self.numbers else self.ledger.allocate_numbers(series)[0]
 
 
 def fold_order(recorded: Sequence[RecordedEvent]) -> tuple[Order | None, int]:
@@ -187,19 +190,24 @@ class Desk:
     def place(self, draft: PlaceOrder, context: CommandContext) -> CommandResult:
         """Place an order: the order number (its `order_id`) is assigned here, never before.
 
-        Numbers run per calendar year of placement: ORD-2026-000001, ORD-2026-000002, ...
+        Numbers run per calendar year of placement (ORD-2026-000001, ...) and are allocated, not read
+        and incremented, so placements at the same moment never conflict over one (events.order_numbers).
         """
-        # A conflict on a new order's stream means another request took the number: take the next.
-        return self.run(lambda: self.place_plan(draft, self.streams), placing(draft, context), RETRIES_ON_CONFLICT * 4)
+        numbers = HeldNumbers(self.ledger)
+        streams = LedgerStreams(self.ledger, numbers)
+
+        def plan() -> Plan:
+            numbers.rewind()  # decided again after a conflict: with the number it was given
+            return self.place_plan(draft, streams)
+
+        # An order on an inventory contract reserves stock on the contract's stream, which every
+        # placement on that contract moves: decide again on a conflict, more often than elsewhere.
+        return self.run(plan, placing(draft, context), RETRIES_ON_CONFLICT * 4)
 
     def place_plan(self, draft: PlaceOrder, streams: LedgerStreams) -> Plan:
-        prefix = f"ORD-{draft.placed_at.astimezone(EASTERN).year}-"
-        # The contract is read before the number: an order and its reservation commit together,
-        # so a contract that holds a reservation for number N is read with order N visible too.
         contract = streams.contract(draft.contract_id) if draft.contract_id else None
-        last = streams.last_stream_id(prefix)
-        number = int(last.removeprefix(prefix)) + 1 if last else 1
-        command = draft.model_copy(update={"order_id": f"{prefix}{number:06d}"})
+        series = order_series(draft)
+        command = draft.model_copy(update={"order_id": order_number(series, streams.order_number(series))})
         events = ordering.decide(command, None, self.rates)
         appends: list[tuple[str, str, int, list[Any]]] = [(command.order_id, "order", NO_STREAM, events)]
         if contract is not None:

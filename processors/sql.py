@@ -80,8 +80,8 @@ class SqliteDatabase:
 
 
 class PostgresDatabase:
-    def __init__(self, url: str, schema: str) -> None:
-        self._connections = PostgresConnections(url)
+    def __init__(self, url: str, schema: str, connections: PostgresConnections | None = None) -> None:
+        self._connections = connections or PostgresConnections(url)
         self.namespace = f"{schema}."
 
     def session(self) -> Session:

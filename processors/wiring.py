@@ -115,14 +115,17 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Or
     rates = bundled_rate_book()
     ledger: Any
     if settings.database_url:
-        from events.ledger.postgres import PostgresLedger, migrate
+        from events.ledger.postgres import PostgresConnections, PostgresLedger, migrate
 
         migrate(settings.admin_database_url or settings.database_url, settings.app_role)
-        ledger = PostgresLedger(settings.database_url, clock=clock)
-        store = ProjectionStore(PostgresDatabase(settings.database_url, "readmodels"))
-        keys = KeyStore(PostgresDatabase(settings.database_url, "access"))
-        webhooks = WebhookStore(PostgresDatabase(settings.database_url, "access"))
-        verifications = VerificationLog(PostgresDatabase(settings.database_url, "access"))
+        # One connection per thread for the ledger and every store: a request touches several, and
+        # a connection each would pass max_connections with a few dozen concurrent requests.
+        url, shared = settings.database_url, PostgresConnections(settings.database_url)
+        ledger = PostgresLedger(url, clock=clock, connections=shared)
+        store = ProjectionStore(PostgresDatabase(url, "readmodels", shared))
+        keys = KeyStore(PostgresDatabase(url, "access", shared))
+        webhooks = WebhookStore(PostgresDatabase(url, "access", shared))
+        verifications = VerificationLog(PostgresDatabase(url, "access", shared))
         # With Kafka, faust workers project; without it, the API process tails the ledger itself.
         runner = None if settings.kafka_bootstrap else EmbeddedRunner(ledger, store, list(PROJECTIONS.values()))
     else:

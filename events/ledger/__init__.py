@@ -238,7 +238,16 @@ class Ledger(Protocol):
 
     def find_command(self, key: str) -> CommandOutcome | None: ...
 
-    def last_stream_id(self, prefix: str) -> str | None: ...
+    def allocate_numbers(self, series: str, count: int = 1) -> range:
+        """`count` consecutive numbers of a series (a stream-id prefix such as "ORD-2026-") that no caller
+        was or will be given.
+
+        Taken in a short transaction of their own, outside appends: commands take their numbers before
+        deciding, so concurrent commands never race for one. A number whose command is then refused or
+        never appended stays unused (a gap). The first allocation of a series continues after the highest
+        `<series><digits>` stream already in the ledger (one written before the series existed).
+        """
+        ...
 
     def verify(self) -> VerifyReport: ...
 

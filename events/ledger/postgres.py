@@ -78,11 +78,15 @@ CREATE TABLE IF NOT EXISTS ledger.ledger_commands (
     results      JSONB NOT NULL,
     recorded_at  TIMESTAMPTZ NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ledger.number_series (
+    series      TEXT   PRIMARY KEY,
+    last_number BIGINT NOT NULL CHECK (last_number >= 0)
+);
 """
 _COLUMNS = ", ".join(RECORDED_COLUMNS)
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: number series (order numbers)
 MIGRATION_LOCK = APPEND_LOCK + 1
 
 
@@ -117,6 +121,7 @@ def _grant(db: psycopg.Connection[Any], app_role: str) -> None:
         "ledger.ledger_events": ("SELECT", "INSERT"),
         "ledger.ledger_commands": ("SELECT", "INSERT"),
         "ledger.relay_progress": ("SELECT", "INSERT", "UPDATE"),
+        "ledger.number_series": ("SELECT", "INSERT", "UPDATE"),  # a counter per series, moved up only
     }
     for table, privileges in allowed.items():
         for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"):
@@ -132,25 +137,42 @@ def _grant(db: psycopg.Connection[Any], app_role: str) -> None:
 
 
 class PostgresConnections:
-    """One connection per thread; a broken connection is replaced on next use."""
+    """One connection per thread; a broken connection is replaced on next use.
+
+    The API's worker threads end when idle and new ones start with the next burst of requests: a
+    new thread's first connection closes those of threads that have ended, so a server holds one
+    connection per live thread, not one per thread it ever had (which ran into max_connections).
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._open: list[psycopg.Connection[Any]] = []
+        self._open: list[tuple[threading.Thread, psycopg.Connection[Any]]] = []
 
     def get(self) -> psycopg.Connection[Any]:
         connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
         if connection is None or connection.closed or connection.broken:
+            with self._lock:
+                self._close_unused()
             try:
                 connection = psycopg.connect(self.url, autocommit=True, connect_timeout=5, options="-c timezone=UTC")
             except psycopg.OperationalError as exc:
                 raise LedgerUnavailable(f"PostgreSQL cannot be reached: {exc}") from exc
             self._local.connection = connection
             with self._lock:
-                self._open.append(connection)
+                self._open.append((threading.current_thread(), connection))
         return connection
+
+    def _close_unused(self) -> None:
+        """Close the connections of threads that have ended (and forget broken ones); the lock is held."""
+        kept = []
+        for thread, connection in self._open:
+            if thread.is_alive() and not connection.closed:
+                kept.append((thread, connection))
+            else:
+                connection.close()
+        self._open = kept
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[Any]]:
@@ -159,7 +181,7 @@ class PostgresConnections:
             with connection.transaction():
                 yield connection
 
-    def fetchall(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def fetchall(self, query: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
         with self.unavailable_as_503():
             return self.get().execute(query, params).fetchall()
 
@@ -174,7 +196,7 @@ class PostgresConnections:
 
     def close(self) -> None:
         with self._lock:
-            for connection in self._open:
+            for _, connection in self._open:
                 connection.close()
             self._open.clear()
         self._local = threading.local()
@@ -184,10 +206,14 @@ class PostgresLedger:
     """The Ledger port on PostgreSQL; the same guarantees as the SQLite one."""
 
     def __init__(
-        self, url: str, clock: Callable[[], datetime] | None = None, before_commit: Callable[[], None] | None = None
+        self,
+        url: str,
+        clock: Callable[[], datetime] | None = None,
+        before_commit: Callable[[], None] | None = None,
+        connections: PostgresConnections | None = None,  # shared with the stores on the same database
     ) -> None:
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._db = PostgresConnections(url)
+        self._db = connections or PostgresConnections(url)
         # Fault injection for tests: runs inside the append transaction, lock held.
         self.before_commit = before_commit
 
@@ -318,12 +344,27 @@ class PostgresLedger:
         request_hash, stored = rows[0]
         return outcome_from_stored(key, request_hash, stored)
 
-    def last_stream_id(self, prefix: str) -> str | None:
+    def allocate_numbers(self, series: str, count: int = 1) -> range:
+        # Not under the append lock: an allocation holds the series' row for one statement, so it never
+        # waits for an append and an append never waits for it.
         rows = self._db.fetchall(
-            "SELECT MAX(stream_id) FROM ledger.ledger_events WHERE stream_id >= %s AND stream_id < %s",
-            (prefix, prefix + "\uffff"),
+            "UPDATE ledger.number_series SET last_number = last_number + %s WHERE series = %s RETURNING last_number",
+            (count, series),
         )
-        return str(rows[0][0]) if rows[0][0] is not None else None
+        if not rows:
+            # The series' first allocation: continue after its streams already in the ledger. The prefix is
+            # matched exactly, not as a range, which the database's collation may order otherwise.
+            rows = self._db.fetchall(
+                "INSERT INTO ledger.number_series (series, last_number)"
+                " SELECT %(series)s, COALESCE(MAX(substr(stream_id, %(start)s)::bigint), 0) + %(count)s"
+                " FROM ledger.ledger_events WHERE starts_with(stream_id, %(series)s)"
+                " AND substr(stream_id, %(start)s) ~ '^[0-9]{1,18}$'"
+                " ON CONFLICT (series) DO UPDATE SET last_number = ledger.number_series.last_number + %(count)s"
+                " RETURNING last_number",
+                {"series": series, "start": len(series) + 1, "count": count},
+            )
+        last = int(rows[0][0])
+        return range(last - count + 1, last + 1)
 
     def verify(self) -> VerifyReport:
         """Walk the chain from position 1; name the first position whose row does not hold."""

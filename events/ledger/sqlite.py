@@ -66,6 +66,10 @@ CREATE TABLE IF NOT EXISTS ledger_commands (
     results      TEXT NOT NULL,
     recorded_at  TEXT NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS ledger_number_series (
+    series      TEXT    PRIMARY KEY,
+    last_number INTEGER NOT NULL CHECK (last_number >= 0)
+) STRICT;
 """
 
 _COLUMNS = ", ".join(RECORDED_COLUMNS)
@@ -86,7 +90,11 @@ def open_database(path: Path | str, timeout: float = 30.0, durable: bool = True)
 
 
 class SqliteConnections:
-    """One connection per thread to one SQLite file, and explicit write transactions on it."""
+    """One connection per thread to one SQLite file, and explicit write transactions on it.
+
+    A new thread's first connection closes those of threads that have ended (a server's idle worker
+    threads end), so the files stay open once per live thread, not once per thread there ever was.
+    """
 
     def __init__(self, path: Path | str, durable: bool = True) -> None:
         self.path = Path(path)
@@ -94,7 +102,7 @@ class SqliteConnections:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._open: list[sqlite3.Connection] = []
+        self._open: list[tuple[threading.Thread, sqlite3.Connection]] = []
 
     def get(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -102,7 +110,11 @@ class SqliteConnections:
             connection = open_database(self.path, durable=self.durable)
             self._local.connection = connection
             with self._lock:
-                self._open.append(connection)
+                ended = [c for thread, c in self._open if not thread.is_alive()]
+                self._open = [(t, c) for t, c in self._open if t.is_alive()]
+                self._open.append((threading.current_thread(), connection))
+            for unused in ended:
+                unused.close()
         return connection
 
     @contextmanager
@@ -123,7 +135,7 @@ class SqliteConnections:
 
     def close(self) -> None:
         with self._lock:
-            for connection in self._open:
+            for _, connection in self._open:
                 connection.close()
             self._open.clear()
         self._local = threading.local()
@@ -136,10 +148,15 @@ class SqliteLedger:
         self.path = Path(path)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._db = SqliteConnections(self.path)
+        # Number allocations commit without an fsync of their own: an append that uses a number commits
+        # after it, and its fsync of the WAL writes the allocation out too. One lost in a power cut was
+        # never used by a durable append, so handing its numbers out again is harmless.
+        self._numbers = SqliteConnections(self.path, durable=False)
         self._db.get().executescript(SCHEMA)
 
     def close(self) -> None:
         self._db.close()
+        self._numbers.close()
 
     # ------------------------------------------------------------ appends
 
@@ -259,16 +276,23 @@ class SqliteLedger:
         )
         return None if row is None else outcome_from_stored(key, row[0], json.loads(row[1]))
 
-    def last_stream_id(self, prefix: str) -> str | None:
-        row = (
-            self._db.get()
-            .execute(
-                "SELECT MAX(stream_id) FROM ledger_events WHERE stream_id >= ? AND stream_id < ?",
-                (prefix, prefix + "\uffff"),
-            )
-            .fetchone()
-        )
-        return str(row[0]) if row[0] is not None else None
+    def allocate_numbers(self, series: str, count: int = 1) -> range:
+        with self._numbers.write() as db:
+            row = db.execute(
+                "UPDATE ledger_number_series SET last_number = last_number + ? WHERE series = ? RETURNING last_number",
+                (count, series),
+            ).fetchone()
+            if row is None:  # the series' first allocation: continue after its streams already in the ledger
+                row = db.execute(
+                    "INSERT INTO ledger_number_series (series, last_number)"
+                    " SELECT :series, COALESCE(MAX(CAST(substr(stream_id, :start) AS INTEGER)), 0) + :count"
+                    " FROM ledger_events WHERE stream_id >= :series AND stream_id < :after"
+                    " AND substr(stream_id, :start) <> '' AND substr(stream_id, :start) NOT GLOB '*[^0-9]*'"
+                    " RETURNING last_number",
+                    {"series": series, "start": len(series) + 1, "count": count, "after": _after_prefix(series)},
+                ).fetchone()
+        last = int(row[0])
+        return range(last - count + 1, last + 1)
 
     def verify(self) -> VerifyReport:
         """Walk the chain from position 1; name the first position whose row does not hold."""
@@ -295,6 +319,11 @@ def _stream_versions(db: sqlite3.Connection, stream_ids: list[str]) -> dict[str,
         )
         versions.update({stream_id: int(version) for stream_id, version in db.execute(query, chunk)})
     return versions
+
+
+def _after_prefix(prefix: str) -> str:
+    """The least text above every text that starts with `prefix` (SQLite compares text bytewise)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _row_values(fields: dict[str, Any], data_text: str) -> tuple[Any, ...]:

@@ -6,7 +6,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -148,12 +148,52 @@ def test_given_many_writers_at_once_then_positions_are_unique_gapless_and_the_ch
     assert ledger.verify().ok
 
 
-def test_given_stream_ids_with_a_prefix_then_the_last_one_is_found(ledger):
-    ledger.append("ORD-2026-000009", NO_STREAM, [fact()])
-    ledger.append("ORD-2026-000010", NO_STREAM, [fact()])
-    ledger.append("ORD-2027-000001", NO_STREAM, [fact()])
-    assert ledger.last_stream_id("ORD-2026-") == "ORD-2026-000010"
-    assert ledger.last_stream_id("ORD-2025-") is None
+# ---------------------------------------------------------------- number series (order numbers)
+
+
+def test_given_number_series_when_numbers_are_allocated_then_each_series_counts_up_on_its_own(ledger):
+    assert list(ledger.allocate_numbers("ORD-2026-")) == [1]
+    assert list(ledger.allocate_numbers("ORD-2026-", 3)) == [2, 3, 4]
+    assert list(ledger.allocate_numbers("ORD-2027-")) == [1]
+    assert list(ledger.allocate_numbers("ORD-2026-")) == [5]
+
+
+def test_given_numbered_streams_written_before_the_series_then_its_first_number_follows_the_highest(ledger):
+    # Given: orders of a ledger that numbered them by reading the last one (before number series)
+    for stream_id in ("ORD-2026-000009", "ORD-2026-000010", "ORD-2026-000010-note", "ORD-2027-000001"):
+        ledger.append(stream_id, NO_STREAM, [fact()])
+    ledger.append("ORD-2026-000010", 1, [fact()])
+    # When / Then: the digits-only ids of the series count, nothing else
+    assert list(ledger.allocate_numbers("ORD-2026-")) == [11]
+    assert list(ledger.allocate_numbers("ORD-2025-")) == [1]
+
+
+def test_given_many_threads_allocating_at_once_then_no_number_is_handed_out_twice(ledger):
+    # Given: 8 threads released together, each taking 25 allocations of 1 or 3 numbers from two series,
+    # the first allocation of each series among them
+    start = threading.Barrier(8)
+    taken: dict[str, list[int]] = {"ORD-2026-": [], "ORD-2027-": []}
+    failures: list[BaseException] = []
+
+    def allocator(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(25):
+                series = "ORD-2026-" if (n + i) % 2 else "ORD-2027-"
+                taken[series].extend(ledger.allocate_numbers(series, 1 + 2 * (i % 2)))
+        except BaseException as failure:  # reported by the test thread below
+            failures.append(failure)
+
+    threads = [threading.Thread(target=allocator, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then: every number once, none skipped
+    assert failures == []
+    for numbers in taken.values():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    assert sum(len(numbers) for numbers in taken.values()) == 8 * (13 * 1 + 12 * 3)
 
 
 # ---------------------------------------------------------------- SQLite only: the database refuses
@@ -191,7 +231,59 @@ def test_given_a_tampered_row_with_the_trigger_dropped_when_verified_then_that_p
     assert report.checked == 3
 
 
+def in_threads_that_end(work: Callable[[], object], threads: int = 10) -> None:
+    """Runs `work` once in each of `threads` threads, one after another, as a server's idle workers come and go."""
+    for _ in range(threads):
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+
+
+def test_given_threads_that_came_and_went_then_the_sqlite_ledger_keeps_no_file_open_for_them(tmp_path):
+    # Given: a ledger read by threads that have ended (a server's worker threads end when idle)
+    ledger = sqlite_ledger(tmp_path)
+    counted: list[int] = []
+
+    def read_and_count() -> None:
+        ledger.read_all(0)
+        counted.append(sum(1 for fd in Path("/proc/self/fd").iterdir() if fd.resolve() == ledger.path.resolve()))
+
+    for threads in (10, 40):
+        in_threads_that_end(lambda: ledger.read_all(0), threads)
+        # When: a new thread reads
+        in_threads_that_end(read_and_count, 1)
+    # Then: the database is open for the thread that made the ledger and the one reading (and SQLite
+    # keeps one closed connection's descriptor while the process holds a lock on the file), however
+    # many threads came before
+    assert counted[0] == counted[1] <= 3
+    ledger.close()
+
+
 # ---------------------------------------------------------------- PostgreSQL only
+
+
+def test_given_threads_that_came_and_went_then_the_postgres_ledger_keeps_no_connection_for_them(pg_database):
+    import psycopg
+
+    # Given: a ledger read by 10 threads that have ended (a server's worker threads end when idle)
+    ledger = postgres_ledger(pg_database)
+    in_threads_that_end(ledger.head)
+    # When: a new thread reads
+    counted: list[int] = []
+
+    def read_and_count() -> None:
+        ledger.head()
+        with psycopg.connect(pg_database.admin_url, autocommit=True) as owner:
+            row = owner.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND usename = 'orderledger_app'"
+            ).fetchone()
+            counted.append(row[0] if row else -1)
+
+    in_threads_that_end(read_and_count, 1)
+    # Then: one connection, the reading thread's: those of the ended threads were closed
+    assert counted == [1]
+    ledger.close()
 
 
 def test_given_the_postgres_ledger_then_the_app_role_may_not_update_and_the_owner_hits_the_trigger(pg_database):
@@ -267,3 +359,38 @@ def test_given_an_append_held_open_then_no_reader_ever_sees_a_later_position_fir
     assert reader.read_all(0)[0].stream_id == "slow"
     for adapter in (slow, fast, reader):
         adapter.close()
+
+
+def test_given_an_append_held_open_then_numbers_are_still_allocated_at_once(pg_database):
+    """Numbers are taken outside the append lock: a slow append (or a group commit) holds up no one's number."""
+    import psycopg
+
+    # Given: an append holding its transaction (and the append lock) open
+    release, holding = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        holding.set()
+        release.wait(10)
+
+    slow = postgres_ledger(pg_database)
+    slow.before_commit = hold
+    numbers = PostgresLedger(pg_database.app_url)
+    slow_thread = threading.Thread(target=lambda: slow.append("slow", NO_STREAM, [fact(0)]))
+    slow_thread.start()
+    assert holding.wait(5)
+    try:
+        # When: numbers of a series are allocated meanwhile
+        started = time.monotonic()
+        allocated = [n for _ in range(5) for n in numbers.allocate_numbers("ORD-2026-")]
+        # Then: at once, and the application role may move the counters but not remove them
+        assert time.monotonic() - started < 1
+        assert allocated == [1, 2, 3, 4, 5]
+        with psycopg.connect(pg_database.app_url, autocommit=True) as app:
+            for statement in ("DELETE FROM ledger.number_series", "TRUNCATE ledger.number_series"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+                    app.execute(statement)
+    finally:
+        release.set()
+        slow_thread.join()
+        slow.close()
+        numbers.close()

@@ -1,4 +1,4 @@
-"""The `orderledger` command: serve, demo, rebuild, verify, keys."""
+"""The `orderledger` command: serve, demo, rebuild, verify, keys, relay-rewind."""
 
 from __future__ import annotations
 
@@ -35,6 +35,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     sub.add_parser("worker", help="server mode: run the faust projection worker")
     sub.add_parser("relay", help="server mode: run only the outbox relay (serve also runs one)")
+    rewind = sub.add_parser(
+        "relay-rewind",
+        help="server mode: move the relay's cursor back after the ledger was rolled back (an older backup restored)",
+    )
+    rewind.add_argument(
+        "--to",
+        type=int,
+        required=True,
+        metavar="POSITION",
+        help="publish again from the event after POSITION (0: everything; the restored backup's head: what is new)",
+    )
     demo = sub.add_parser("demo", help="load the demo data set (about 50 orders)")
     demo.add_argument("--if-empty", action="store_true", help="only when the ledger is empty")
     rebuild = sub.add_parser("rebuild", help="rebuild projections from ledger position 0")
@@ -185,6 +196,25 @@ def _worker(app: Orderledger, args: argparse.Namespace) -> int:
     return 0
 
 
+def _relay_rewind(app: Orderledger, args: argparse.Namespace) -> int:
+    if not app.settings.database_url:
+        print("orderledger: the relay's cursor is in server mode's database: give --database-url", file=sys.stderr)
+        return 2
+    from processors.relay import rewind
+
+    try:
+        before, after = rewind(app.settings.database_url, app.ledger, args.to)
+    except ValueError as exc:
+        print(f"orderledger: {exc}", file=sys.stderr)
+        return 2
+    head = app.ledger.head()
+    print(
+        f"relay cursor moved from position {before.position} to {after.position}; the relay publishes"
+        f" positions {after.position + 1} to {head} (and what comes next) to Kafka"
+    )
+    return 0
+
+
 def _demo(app: Orderledger, args: argparse.Namespace) -> int:
     from api.demo import load_demo
 
@@ -300,6 +330,7 @@ _COMMANDS = {
     "serve": _serve,
     "worker": _worker,
     "relay": _relay,
+    "relay-rewind": _relay_rewind,
     "demo": _demo,
     "rebuild": _rebuild,
     "verify": _verify,

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from events.ledger import Ledger
+from events.ledger.cursors import Cursor, Divergence, LedgerRolledBack
 from processors import metrics
 from processors.projection_store import ProjectionStore
 from processors.structured_logs import log_events
@@ -37,6 +38,8 @@ class EmbeddedRunner:
         self._stop = threading.Event()
         self._progress = threading.Condition()
         self._thread: threading.Thread | None = None
+        # Projections the ledger was rolled back under: not applied until rebuilt (logged once each).
+        self.stopped: dict[str, Divergence] = {}
         for projection in projections:
             store.ensure(projection)
 
@@ -58,22 +61,59 @@ class EmbeddedRunner:
 
         The ledger is read once, from the lowest checkpoint: each page goes to every projection
         still behind its end, in one transaction (each skips the events it already has).
+
+        A projection whose checkpoint the ledger no longer holds (it was rolled back: an older backup
+        restored) is not applied: its rows hold events that are not facts any more, and new events
+        would be skipped or put on top of them. It is reported (log, /readyz, metrics) and waits
+        for `orderledger rebuild`; the other projections go on.
         """
         reached = {p.name: self.store.checkpoint(p) for p in self.projections}
         position = min(reached.values(), default=0)
+        stopped: dict[str, Divergence] = {}
+        read: int | None = None  # the last position read
         while events := self.ledger.read_all(position, self.batch):
             last = events[-1].position
-            behind = [p for p in self.projections if reached[p.name] < last]
-            if behind:
+            behind = [p for p in self.projections if reached[p.name] < last and p.name not in stopped]
+            while behind:
                 started = time.perf_counter()
-                reached.update(self.store.apply_many(behind, events))
+                try:
+                    reached.update(self.store.apply_many(behind, events))
+                except LedgerRolledBack as rolled_back:
+                    named = {d.cursor.name: d for d in rolled_back.divergences}
+                    if not named.keys() & {p.name for p in behind}:
+                        raise
+                    stopped.update(named)
+                    behind = [p for p in behind if p.name not in stopped]  # the others go on with this page
+                    continue
                 metrics.APPLY_SECONDS.labels(RUNNER).observe(time.perf_counter() - started)
                 metrics.APPLIED.labels(RUNNER).inc(len(events))
                 log_events(log, "applied", events)
+                break
             position = max(position, last)
+            read = last
+        # Nothing more after `position`: the head is the last event read or, if none was, it is to be asked
+        # (at or below the lowest checkpoint). A checkpoint past the head is a rolled-back ledger.
+        head = read if read is not None else self.ledger.head()
+        for name, checkpoint in reached.items():
+            if checkpoint > head and name not in stopped:
+                stopped[name] = Divergence(Cursor(name, checkpoint, None), head)
+        self._report(stopped)
         with self._progress:
             self._progress.notify_all()
         return min(reached.values(), default=0)
+
+    def _report(self, stopped: dict[str, Divergence]) -> None:
+        for name, divergence in stopped.items():
+            if name not in self.stopped:
+                log.error(
+                    "the ledger was rolled back under projection %s (%s); not applying it until"
+                    " `orderledger rebuild` builds it again from the ledger",
+                    name,
+                    divergence.describe(),
+                )
+        for name in self.stopped.keys() - stopped.keys():
+            log.info("projection %s follows the ledger again", name)
+        self.stopped = stopped
 
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
         """Block until every projection has applied `position` (read-your-writes), or time out."""

@@ -4,6 +4,8 @@ Read from the database (and Kafka's end offsets) when asked: by Prometheus scrap
 and by `/readyz` (`readiness`). Lag is counted in events: the embedded runner's as ledger head − its
 checkpoint (partition "ledger"); faust workers' per Kafka partition as the partition's end offset −
 the offset stored with the rows. The relay's backlog (head − its cursor) is the rest of the way.
+Every cursor (checkpoints, workers' newest applied events, the relay's) is also checked against the
+ledger's hash at its position: one the ledger no longer holds means the ledger was rolled back.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from events.catalogue import STREAM_TYPES
 from events.cloud_events import topic_for
 from events.ledger import Ledger
+from events.ledger.cursors import Cursor, Divergence, divergences
 from processors.projection_store import ProjectionStore
 from processors.relay import KAFKA_CLIENT_LOG, RELAY_NAME, dead_letter_topic
 from processors.structured_logs import redact
@@ -80,6 +83,9 @@ class Flow:
     webhooks: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     verification: Verification | None = None
     kafka_error: str | None = None
+    # Cursors the ledger no longer holds (it was rolled back under them): projections' checkpoints, the relay's
+    projections_rolled_back: list[Divergence] = field(default_factory=list)
+    relay_rolled_back: Divergence | None = None
 
 
 class FlowReader:
@@ -103,14 +109,24 @@ class FlowReader:
 
     def read(self, with_webhooks: bool = True) -> Flow:
         flow = Flow(head=self.ledger.head())
+        cursors = self.projections.cursors()
+        relay = None
         if self.relayed:
             # the read models' connection: the same PostgreSQL database, the ledger schema named in full
             row = self.projections.db.session().fetchone(
-                "SELECT position FROM ledger.relay_progress WHERE name = ?", (RELAY_NAME,)
+                "SELECT position, hash FROM ledger.relay_progress WHERE name = ?", (RELAY_NAME,)
             )
-            flow.relay_backlog = flow.head - (int(row[0]) if row else 0)
+            relay = Cursor("relay", int(row[0]), row[1]) if row else Cursor("relay", 0, None)
+            flow.relay_backlog = flow.head - relay.position
+        everything = [*cursors, relay] if relay else cursors
+        held = self.ledger.hashes(sorted({c.position for c in everything if c.position > 0}))
+        for divergence in divergences(everything, held, flow.head):
+            if divergence.cursor is relay:
+                flow.relay_rolled_back = divergence
+            else:
+                flow.projections_rolled_back.append(divergence)
         if self.kafka is None:
-            checkpoints = self._checkpoints()
+            checkpoints = {c.name: c.position for c in cursors if c.source == "ledger"}
             flow.lag = {(p.name, "ledger"): flow.head - checkpoints.get(p.name, 0) for p in self.projection_list}
         else:
             try:
@@ -131,11 +147,6 @@ class FlowReader:
             flow.webhooks = self.webhooks.delivery_counts()
             flow.verification = self.verifications.latest()
         return flow
-
-    def _checkpoints(self) -> dict[str, int]:
-        db = self.projections.db
-        rows = db.session().fetchall(f"SELECT name, position FROM {db.namespace}projection_checkpoints")
-        return {str(name): int(position) for name, position in rows}
 
     def _offsets(self) -> dict[tuple[str, str, int], int]:
         db = self.projections.db
@@ -161,6 +172,19 @@ class FlowCollector:
             yield GaugeMetricFamily(
                 "orderledger_relay_backlog_events", "Ledger events not yet published to Kafka", flow.relay_backlog
             )
+            yield GaugeMetricFamily(
+                "orderledger_relay_diverged_cursors",
+                "1 when the ledger no longer holds the relay's cursor (rolled back under it; the relay stops)",
+                int(flow.relay_rolled_back is not None),
+            )
+        diverged = GaugeMetricFamily(
+            "orderledger_processor_diverged_checkpoints",
+            "Checkpoints of a projection the ledger no longer holds (rolled back under it; not applied until rebuilt)",
+            labels=["projection"],
+        )
+        for name in sorted(p.name for p in self.reader.projection_list):
+            diverged.add_metric([name], sum(d.cursor.name == name for d in flow.projections_rolled_back))
+        yield diverged
         lag = GaugeMetricFamily(
             "orderledger_processor_lag_events",
             "Events a projection has still to apply, by partition (`ledger`: the embedded runner)",
@@ -202,7 +226,9 @@ class FlowCollector:
 
 def readiness(reader: FlowReader, max_lag: int) -> tuple[bool, dict[str, Any]]:
     """Ready when the ledger answers and, in server mode, Kafka answers and the relay backlog and every
-    projection's lag are at most `max_lag` events (0: lag is not checked). The body says what is wrong."""
+    projection's lag are at most `max_lag` events (0: lag is not checked); and, whatever `max_lag`, when
+    the ledger holds every projection's checkpoint and the relay's cursor (it was not rolled back under
+    them). The body says what is wrong."""
     problems: list[str] = []
     try:
         flow = reader.read(with_webhooks=False)
@@ -221,8 +247,21 @@ def readiness(reader: FlowReader, max_lag: int) -> tuple[bool, dict[str, Any]]:
             problems.append(f"Kafka cannot be reached ({flow.kafka_error}); check the brokers")
     if flow.relay_backlog is not None:
         late = 0 < max_lag < flow.relay_backlog
-        checks["relay"] = {"ok": not late, "backlog_events": flow.relay_backlog, "threshold_events": max_lag}
-        if late:
+        rolled_back = flow.relay_rolled_back
+        checks["relay"] = {
+            "ok": not late and rolled_back is None,
+            "backlog_events": flow.relay_backlog,
+            "threshold_events": max_lag,
+        }
+        if rolled_back is not None:
+            checks["relay"]["rolled_back"] = rolled_back.describe()
+            problems.append(
+                f"the ledger was rolled back under the relay ({rolled_back.describe()}), e.g. an older backup"
+                " restored: Kafka holds events the ledger no longer has, and the relay has stopped publishing."
+                " Tell Kafka's consumers, then run `orderledger relay-rewind --to POSITION` to publish again"
+                " (README: Operating orderledger)"
+            )
+        elif late:
             problems.append(
                 f"the relay is {flow.relay_backlog} events behind the ledger (threshold {max_lag});"
                 " check that one relay is running and can publish"
@@ -231,7 +270,22 @@ def readiness(reader: FlowReader, max_lag: int) -> tuple[bool, dict[str, Any]]:
     for (projection, _), lag in flow.lag.items():
         behind[projection] = max(behind.get(projection, 0), lag)
     late_ones = sorted(name for name, lag in behind.items() if 0 < max_lag < lag)
-    checks["projections"] = {"ok": not late_ones, "lag_events": behind, "threshold_events": max_lag}
+    rolled_back_under: dict[str, str] = {}
+    for divergence in flow.projections_rolled_back:
+        rolled_back_under.setdefault(divergence.cursor.name, divergence.describe())
+    checks["projections"] = {
+        "ok": not late_ones and not rolled_back_under,
+        "lag_events": behind,
+        "threshold_events": max_lag,
+    }
+    if rolled_back_under:
+        names = sorted(rolled_back_under)
+        checks["projections"]["rolled_back"] = {name: rolled_back_under[name] for name in names}
+        problems.append(
+            f"the ledger was rolled back under projections {', '.join(names)} ({rolled_back_under[names[0]]}),"
+            " e.g. an older backup restored: their read models hold events the ledger no longer has, and new"
+            " events are not applied to them. Run `orderledger rebuild` to build them again from the ledger"
+        )
     if late_ones:
         problems.append(
             f"projections behind by more than {max_lag} events: {', '.join(late_ones)};"

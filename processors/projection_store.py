@@ -6,12 +6,14 @@ import gc
 import re
 import threading
 import time
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from events.ledger import Ledger, RecordedEvent
 from events.ledger.chain import canonical_json
+from events.ledger.cursors import Cursor, Divergence, LedgerRolledBack, continuation, divergences
 from processors.sql import Session, SqlDatabase
 from projections import Projection
 
@@ -32,7 +34,8 @@ class ProjectionStore:
 
     Two kinds of checkpoint sit beside the rows, each written in the same transaction:
     the ledger position (embedded runner, rebuilds) and Kafka offsets per topic partition
-    (faust workers).
+    (faust workers). Each also keeps the ledger position and hash of the newest event applied
+    (events/ledger/cursors.py), so a ledger rolled back under the read models is noticed.
     """
 
     def __init__(self, db: SqlDatabase) -> None:
@@ -41,12 +44,17 @@ class ProjectionStore:
         db.script(
             f"""
             CREATE TABLE IF NOT EXISTS {ns}projection_checkpoints (
-                name TEXT PRIMARY KEY, version INTEGER NOT NULL, position BIGINT NOT NULL);
+                name TEXT PRIMARY KEY, version INTEGER NOT NULL, position BIGINT NOT NULL, hash TEXT);
             CREATE TABLE IF NOT EXISTS {ns}consumer_offsets (
                 name TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
-                next_offset BIGINT NOT NULL, PRIMARY KEY (name, topic, partition));
+                next_offset BIGINT NOT NULL, position BIGINT, hash TEXT, PRIMARY KEY (name, topic, partition));
             """
         )
+        # Tables made before the hashes were kept: without a hash, a checkpoint is checked by position only
+        # until its next write.
+        db.add_column("projection_checkpoints", "hash", "TEXT")
+        db.add_column("consumer_offsets", "position", "BIGINT")
+        db.add_column("consumer_offsets", "hash", "TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -97,6 +105,19 @@ class ProjectionStore:
         )
         return int(row[0]) if row else 0
 
+    def cursors(self) -> list[Cursor]:
+        """Every projection's checkpoints: its ledger position, and the newest event a worker applied from
+        each Kafka topic partition."""
+        ns = self.db.namespace
+        session = self.db.session()
+        checkpoints = session.fetchall(f"SELECT name, position, hash FROM {ns}projection_checkpoints")
+        found = [Cursor(str(name), int(position), hash_) for name, position, hash_ in checkpoints]
+        for name, topic, partition, position, hash_ in session.fetchall(
+            f"SELECT name, topic, partition, position, hash FROM {ns}consumer_offsets WHERE position IS NOT NULL"
+        ):
+            found.append(Cursor(str(name), int(position), hash_, source=f"{topic}/{partition}"))
+        return found
+
     def apply(self, projection: Projection[Any], events: Iterable[RecordedEvent]) -> int:
         """Apply events past the ledger-position checkpoint; rows and checkpoint commit together."""
         return self.apply_many([projection], events)[projection.name]
@@ -106,17 +127,35 @@ class ProjectionStore:
 
         Each projection skips the events at or below its own checkpoint, so they may be at different
         positions. Returns each projection's checkpoint after the page.
+
+        The first event past a checkpoint must follow it in the hash chain. If it does not, the ledger
+        was rolled back under this read model (an older backup restored) and applying would put new
+        events on rows built from a history the ledger no longer holds: nothing is written, and
+        LedgerRolledBack names every such projection of the page.
         """
         events = events if isinstance(events, Sequence) else list(events)
         checkpoints = f"{self.db.namespace}projection_checkpoints"
         reached: dict[str, int] = {}
         with self.db.transaction() as tx:
+            stored = {}
+            broken: list[Divergence] = []
             for projection in projections:
-                row = tx.fetchone(f"SELECT position FROM {checkpoints} WHERE name = ?", (projection.name,))
-                checkpoint = int(row[0]) if row else 0
+                row = tx.fetchone(f"SELECT position, hash FROM {checkpoints} WHERE name = ?", (projection.name,))
+                cursor = Cursor(projection.name, int(row[0]) if row else 0, row[1] if row else None)
+                fresh = events[bisect_right(events, cursor.position, key=_position) :]
+                if fresh and (divergence := continuation(cursor, fresh, lambda: events[-1].position)):
+                    broken.append(divergence)
+                stored[projection.name] = cursor
+            if broken:
+                raise LedgerRolledBack(broken)
+            for projection in projections:
+                checkpoint = stored[projection.name].position
                 position = self._apply_rows(tx, projection, events, "", checkpoint)
-                if position != checkpoint:
-                    tx.execute(f"UPDATE {checkpoints} SET position = ? WHERE name = ?", (position, projection.name))
+                if position != checkpoint:  # pages are in ledger order: the last event is the one at `position`
+                    tx.execute(
+                        f"UPDATE {checkpoints} SET position = ?, hash = ? WHERE name = ?",
+                        (position, events[-1].hash, projection.name),
+                    )
                 reached[projection.name] = position
         return reached
 
@@ -161,17 +200,49 @@ class ProjectionStore:
                 fresh: list[RecordedEvent] = []
                 for (topic, partition), messages in batch.items():
                     next_offset = stored.get((projection.name, topic, partition), 0)
-                    fresh += [event for offset, event in messages if offset >= next_offset]
-                    last = max((offset for offset, _ in messages), default=-1)
-                    if last >= next_offset:
-                        moved.append((projection.name, topic, partition, last + 1))
+                    applied = [event for offset, event in messages if offset >= next_offset]
+                    fresh += applied
+                    if applied:
+                        newest = max(applied, key=_position)
+                        last = max(offset for offset, _ in messages)
+                        moved.append((projection.name, topic, partition, last + 1, newest.position, newest.hash))
                 if fresh:
                     self._apply_rows(tx, projection, fresh, "", None)
             tx.executemany(
-                f"INSERT INTO {offsets} (name, topic, partition, next_offset) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (name, topic, partition) DO UPDATE SET next_offset = excluded.next_offset",
+                f"INSERT INTO {offsets} (name, topic, partition, next_offset, position, hash) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (name, topic, partition) DO UPDATE SET next_offset = excluded.next_offset"
+                + _NEWEST_EVENT.format(table=offsets),
                 moved,
             )
+
+    def unheld_messages(
+        self,
+        projections: Sequence[Projection[Any]],
+        batch: dict[tuple[str, int], list[tuple[int, RecordedEvent]]],
+        ledger: Ledger,
+    ) -> list[tuple[str, int, int]]:
+        """The (topic, partition, offset) of a consumer's batch whose event the ledger does not hold.
+
+        Kafka keeps every event the relay ever published, so after the ledger was rolled back (an
+        older backup restored) it holds events that are no longer facts: they must not be applied.
+        If the rows already hold such events (a worker's newest applied event per partition, or the
+        ledger-position checkpoint, is not the ledger's), raises LedgerRolledBack: applying more would
+        build on a history the ledger no longer has, until `orderledger rebuild`. One ledger query.
+        """
+        names = {projection.name for projection in projections}
+        stored = [cursor for cursor in self.cursors() if cursor.name in names]
+        positions = [cursor.position for cursor in stored if cursor.position > 0]
+        positions += [event.position for messages in batch.values() for _, event in messages]
+        held = ledger.hashes(positions) if positions else {}
+        if broken := divergences(stored, held, head=0):
+            head = ledger.head()
+            raise LedgerRolledBack([Divergence(d.cursor, head) for d in broken])
+        return [
+            (topic, partition, offset)
+            for (topic, partition), messages in batch.items()
+            for offset, event in messages
+            if held.get(event.position) != event.hash
+        ]
 
     def _apply_partition(
         self,
@@ -194,16 +265,20 @@ class ProjectionStore:
             return next_offset
         self._apply_rows(tx, projection, fresh, "", None)
         last = max(offsets_seen) + 1
-        if row is None:
-            tx.execute(
-                f"INSERT INTO {offsets} (name, topic, partition, next_offset) VALUES (?, ?, ?, ?)",
-                (projection.name, topic, partition, last),
-            )
-        else:
-            tx.execute(
-                f"UPDATE {offsets} SET next_offset = ? WHERE name = ? AND topic = ? AND partition = ?",
-                (last, projection.name, topic, partition),
-            )
+        newest = max(fresh, key=_position, default=None)
+        tx.execute(
+            f"INSERT INTO {offsets} (name, topic, partition, next_offset, position, hash) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (name, topic, partition) DO UPDATE SET next_offset = excluded.next_offset"
+            + _NEWEST_EVENT.format(table=offsets),
+            (
+                projection.name,
+                topic,
+                partition,
+                last,
+                newest.position if newest else None,
+                newest.hash if newest else None,
+            ),
+        )
         return last
 
     def next_offsets(self, projection: Projection[Any], topic: str) -> dict[int, int]:
@@ -310,15 +385,16 @@ class ProjectionStore:
                 # No query indexes while it fills: the swap drops them and indexes the table once.
                 self._create(tx, projection, shadow, indexes=False)
         position = 0
+        newest: str | None = None  # the hash of the event at `position`, kept with the checkpoint
         while events := ledger.read_all(position, batch):
             with self.db.transaction() as tx:
-                position = max(position, events[-1].position)
+                position, newest = events[-1].position, events[-1].hash
                 for fold in folds:
                     fold.page(tx, events, position)
         with self.db.transaction() as tx:
             # Events that arrived meanwhile are applied inside the swap, so nothing is skipped.
             while tail := ledger.read_all(position, batch):
-                position = max(position, tail[-1].position)
+                position, newest = tail[-1].position, tail[-1].hash
                 for fold in folds:
                     fold.page(tx, tail, position)
             checkpoints = f"{self.db.namespace}projection_checkpoints"
@@ -336,8 +412,14 @@ class ProjectionStore:
                 self._create(tx, projection, "")
                 tx.execute(f"DELETE FROM {checkpoints} WHERE name = ?", (projection.name,))
                 tx.execute(
-                    f"INSERT INTO {checkpoints} (name, version, position) VALUES (?, ?, ?)",
-                    (projection.name, projection.version, position),
+                    f"INSERT INTO {checkpoints} (name, version, position, hash) VALUES (?, ?, ?, ?)",
+                    (projection.name, projection.version, position, newest),
+                )
+                # The rows are the ledger's now: what workers applied before (perhaps events a rolled-back
+                # ledger no longer holds) is no longer in them. Their Kafka offsets stay where they are.
+                tx.execute(
+                    f"UPDATE {self.db.namespace}consumer_offsets SET position = NULL, hash = NULL WHERE name = ?",
+                    (projection.name,),
                 )
         return position
 
@@ -389,6 +471,18 @@ class ProjectionStore:
             raise ValueError(f"{column} is not a column of {projection.name}")
         rows = self.db.session().fetchall(f"SELECT DISTINCT {column} FROM {self._table(projection)} ORDER BY {column}")
         return [(r[0],) for r in rows]
+
+
+# A consumer offset's newest applied event only moves forward: a re-sent older event does not move it back.
+_NEWEST_EVENT = (
+    ", hash = CASE WHEN excluded.position > COALESCE({table}.position, 0) THEN excluded.hash ELSE {table}.hash END"
+    ", position = CASE WHEN excluded.position > COALESCE({table}.position, 0)"
+    " THEN excluded.position ELSE {table}.position END"
+)
+
+
+def _position(event: RecordedEvent) -> int:
+    return event.position
 
 
 def _touched(

@@ -4,6 +4,11 @@ The ledger table is the outbox: the relay keeps one cursor (`ledger.relay_progre
 only after every delivery report up to it came back without error. A crash between report
 and marking re-sends from the cursor, so Kafka may hold duplicates but never a gap. One relay
 is active at a time: it holds a PostgreSQL session advisory lock; a second one waits for it.
+
+The cursor keeps the hash of the event at its position. If the ledger no longer holds that event
+(it was rolled back: an older backup restored), Kafka holds events that are not facts any more,
+and publishing on would give their positions to other events: the relay stops, says so, and waits
+until an operator moves the cursor (`orderledger relay-rewind`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from events.catalogue import STREAM_TYPES
 from events.cloud_events import data_bytes, kafka_headers, topic_for
-from events.ledger import LedgerUnavailable, RecordedEvent
+from events.ledger import Ledger, LedgerUnavailable, RecordedEvent
+from events.ledger.cursors import Cursor, Divergence, continuation
 from events.ledger.postgres import APPENDED_CHANNEL, PostgresLedger
 from processors import metrics
 from processors.ops_server import Heartbeat
@@ -31,6 +37,7 @@ log = logging.getLogger("orderledger.relay")
 KAFKA_CLIENT_LOG = logging.getLogger("orderledger.kafka")
 RELAY_LOCK = 0x0DE1_ED70
 RELAY_NAME = "kafka"
+ROLLED_BACK_RECHECK_SECONDS = 5.0  # how often a stopped relay looks whether its cursor was moved
 
 
 def dead_letter_topic(prefix: str) -> str:
@@ -76,6 +83,7 @@ class Relay:
         self.before_mark = before_mark
         self._stop = threading.Event()
         self.heartbeat = Heartbeat("relay", stale_after_seconds=60)
+        self.rolled_back: Divergence | None = None  # set while stopped on a ledger rolled back under the cursor
         self._producer = Producer(
             {
                 "bootstrap.servers": bootstrap,
@@ -121,11 +129,14 @@ class Relay:
         return False
 
     def _publish_loop(self, session: psycopg.Connection[Any]) -> None:
-        cursor = self._cursor(session)
+        cursor = read_cursor(session)
         session.execute(f"LISTEN {APPENDED_CHANNEL}")  # every append notifies: publish at once, not at a poll
         while not self._stop.is_set():
             self.heartbeat.beat()
-            events = self.ledger.read_all(cursor, self.batch)
+            events = self.ledger.read_all(cursor.position, self.batch)
+            if rolled_back := continuation(cursor, events, self.ledger.head):
+                cursor = self._stopped(session, rolled_back)
+                continue
             if not events:
                 session.execute("SELECT 1")  # notice a lost session (and lock) promptly
                 _wait_for_appends(session)
@@ -133,18 +144,27 @@ class Relay:
             if self._deliver(events):
                 metrics.PUBLISHED.inc(len(events))
                 log_events(log, "published", events)
-                cursor = events[-1].position
+                cursor = Cursor("relay", events[-1].position, events[-1].hash)
                 if self.before_mark:
-                    self.before_mark(cursor)
-                session.execute(
-                    "INSERT INTO ledger.relay_progress (name, position, marked_at) VALUES (%s, %s, now())"
-                    " ON CONFLICT (name) DO UPDATE SET position = excluded.position, marked_at = now()",
-                    (RELAY_NAME, cursor),
-                )
+                    self.before_mark(cursor.position)
+                mark_cursor(session, cursor)
 
-    def _cursor(self, session: psycopg.Connection[Any]) -> int:
-        row = session.execute("SELECT position FROM ledger.relay_progress WHERE name = %s", (RELAY_NAME,)).fetchone()
-        return int(row[0]) if row else 0
+    def _stopped(self, session: psycopg.Connection[Any], rolled_back: Divergence) -> Cursor:
+        """Publish nothing while the ledger does not hold the cursor; the cursor once an operator has moved it."""
+        self.rolled_back = rolled_back
+        log.error(
+            "the ledger was rolled back under the relay (%s): Kafka holds events the ledger no longer has;"
+            " not publishing until `orderledger relay-rewind --to POSITION` moves the cursor",
+            rolled_back.describe(),
+        )
+        while not self._stop.wait(ROLLED_BACK_RECHECK_SECONDS):
+            self.heartbeat.beat()  # stopped on purpose, not stalled: /readyz and the metrics say why
+            cursor = read_cursor(session)
+            if cursor != rolled_back.cursor:
+                log.info("relay cursor moved to position %d; publishing from there", cursor.position)
+                self.rolled_back = None
+                return cursor
+        return rolled_back.cursor
 
     def _deliver(self, events: list[RecordedEvent]) -> bool:
         """Produce a batch and wait for every delivery report; False if any failed (re-send it all)."""
@@ -181,6 +201,35 @@ class Relay:
             time.sleep(0.5)
             return False
         return pending == 0
+
+
+def read_cursor(session: psycopg.Connection[Any]) -> Cursor:
+    row = session.execute("SELECT position, hash FROM ledger.relay_progress WHERE name = %s", (RELAY_NAME,)).fetchone()
+    return Cursor("relay", int(row[0]), row[1]) if row else Cursor("relay", 0, None)
+
+
+def mark_cursor(session: psycopg.Connection[Any], cursor: Cursor) -> None:
+    session.execute(
+        "INSERT INTO ledger.relay_progress (name, position, hash, marked_at) VALUES (%s, %s, %s, now())"
+        " ON CONFLICT (name) DO UPDATE SET position = excluded.position, hash = excluded.hash, marked_at = now()",
+        (RELAY_NAME, cursor.position, cursor.hash),
+    )
+
+
+def rewind(database_url: str, ledger: Ledger, position: int) -> tuple[Cursor, Cursor]:
+    """Move the relay's cursor to `position` (at most the ledger's head); it publishes from the next event.
+
+    The way out after the ledger was rolled back under the relay: events after `position` are
+    published again (or for the first time). Returns the cursor before and after.
+    """
+    head = ledger.head()
+    if not 0 <= position <= head:
+        raise ValueError(f"position {position} is not in the ledger (0 to its head {head})")
+    moved = Cursor("relay", position, ledger.hashes([position]).get(position) if position else None)
+    with psycopg.connect(database_url, autocommit=True) as session:
+        before = read_cursor(session)
+        mark_cursor(session, moved)
+    return before, moved
 
 
 def _wait_for_appends(session: psycopg.Connection[Any]) -> None:

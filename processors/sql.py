@@ -6,6 +6,7 @@ schema prefix of read-model tables ("" in SQLite, "readmodels." in PostgreSQL).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -28,6 +29,7 @@ class SqlDatabase(Protocol):
     def session(self) -> Session: ...
     def transaction(self) -> Any: ...  # a context manager yielding a Session
     def script(self, sql: str) -> None: ...
+    def add_column(self, table: str, column: str, kind: str) -> None: ...
     def close(self) -> None: ...
 
 
@@ -75,6 +77,17 @@ class SqliteDatabase:
     def script(self, sql: str) -> None:
         self._connections.get().executescript(sql)
 
+    def add_column(self, table: str, column: str, kind: str) -> None:
+        """Add a column to a table made by an older version (SQLite has no ADD COLUMN IF NOT EXISTS)."""
+        connection = self._connections.get()
+        if column in {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}:
+            return
+        try:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        except sqlite3.OperationalError as exc:  # another process added it since we looked
+            if "duplicate column" not in str(exc):
+                raise
+
     def close(self) -> None:
         self._connections.close()
 
@@ -96,6 +109,19 @@ class PostgresDatabase:
     def script(self, sql: str) -> None:
         with self._connections.unavailable_as_503():
             self._connections.get().execute(sql.replace(" STRICT;", ";"))
+
+    def add_column(self, table: str, column: str, kind: str) -> None:
+        """Add a column to a table made by an older version; looked up first, as ALTER TABLE locks the table
+        even when the column is there (workers are writing to it)."""
+        with self._connections.unavailable_as_503():
+            connection = self._connections.get()
+            found = connection.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
+                " AND column_name = %s",
+                (self.namespace.rstrip("."), table, column),
+            ).fetchone()
+            if found is None:
+                connection.execute(f"ALTER TABLE {self.namespace}{table} ADD COLUMN IF NOT EXISTS {column} {kind}")
 
     def close(self) -> None:
         self._connections.close()

@@ -4,6 +4,11 @@ at_least_once in, exactly-once effect out: rows and the (topic, partition, offse
 are written in one PostgreSQL transaction, and a message at or below the stored offset, or an
 event at or below a row's stream version, changes nothing. A message that cannot be decoded or
 applied goes to the dead-letter topic with its reason and the partition moves on.
+
+Each batch is checked against the ledger first (one query): a message whose event the ledger does
+not hold (published before the ledger was rolled back) is parked on the dead-letter topic, never
+applied; and while the rows hold such events already, the worker applies nothing until
+`orderledger rebuild` has built them again from the ledger.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import faust
 from events.catalogue import CLOUD_TYPES, STREAM_TYPES
 from events.cloud_events import header_map, recorded_from_kafka
 from events.ledger import RecordedEvent
+from events.ledger.cursors import LedgerRolledBack
+from events.ledger.postgres import PostgresLedger
 from processors import metrics, structured_logs
 from processors.ops_server import Heartbeat
 from processors.projection_store import ProjectionStore
@@ -29,6 +36,8 @@ from projections.catalogue import PROJECTIONS
 
 log = logging.getLogger("orderledger.worker")
 RUNNER = "faust"
+ROLLED_BACK_RECHECK_SECONDS = 5.0  # how often a worker stopped on a rolled-back ledger looks again
+Batch = dict[tuple[str, int], list[tuple[int, RecordedEvent]]]  # (topic, partition) → (offset, event)
 
 
 def create_worker_app(settings: Settings, heartbeat: Heartbeat) -> faust.App:
@@ -61,6 +70,7 @@ def create_worker_app(settings: Settings, heartbeat: Heartbeat) -> faust.App:
     store = ProjectionStore(PostgresDatabase(settings.database_url, "readmodels"))
     for projection in PROJECTIONS.values():
         store.ensure(projection)
+    ledger = PostgresLedger(settings.database_url)  # read only: is an event from Kafka still the ledger's?
     dead_letters = app.topic(
         dead_letter_topic(settings.topic_prefix),
         key_type=bytes,
@@ -117,6 +127,25 @@ def create_worker_app(settings: Settings, heartbeat: Heartbeat) -> faust.App:
                             lambda o=offset, p=projection: store.apply_partition(p, topic, partition, [], through=o),
                         )
 
+    async def not_in_ledger(decoded: Batch) -> list[tuple[str, int, int]]:
+        """The batch's messages the ledger does not hold; waits while the rows hold events it does not."""
+        loop = asyncio.get_running_loop()
+        reported = False
+        while True:
+            try:
+                return await loop.run_in_executor(
+                    None, store.unheld_messages, list(PROJECTIONS.values()), decoded, ledger
+                )
+            except LedgerRolledBack as rolled_back:
+                if not reported:
+                    log.error(
+                        "the ledger was rolled back under the read models (%s); applying nothing until"
+                        " `orderledger rebuild` builds them again from the ledger",
+                        rolled_back,
+                    )
+                    reported = True
+                await asyncio.sleep(ROLLED_BACK_RECHECK_SECONDS)
+
     @app.agent(source, name="projections")
     async def project(stream: Any) -> None:
         # Up to 2,000 messages, or what arrived within 10 ms: big batches under load, little wait when quiet.
@@ -124,8 +153,8 @@ def create_worker_app(settings: Settings, heartbeat: Heartbeat) -> faust.App:
             groups: dict[tuple[str, int], list[Any]] = defaultdict(list)
             for event in batch:
                 groups[(event.message.topic, event.message.partition)].append(event)
-            decoded: dict[tuple[str, int], list[tuple[int, RecordedEvent]]] = {}
-            undecodable: dict[tuple[str, int], list[int]] = defaultdict(list)
+            decoded: Batch = {}
+            parked: dict[tuple[str, int], list[int]] = defaultdict(list)  # dead-lettered: offsets only move past
             for (topic, partition), events in groups.items():
                 decoded[(topic, partition)] = []
                 for event in events:
@@ -134,7 +163,17 @@ def create_worker_app(settings: Settings, heartbeat: Heartbeat) -> faust.App:
                         decoded[(topic, partition)].append((event.message.offset, recorded))
                     except Exception as exc:
                         await dead_letter(event, f"undecodable: {type(exc).__name__}: {str(exc)[:500]}")
-                        undecodable[(topic, partition)].append(event.message.offset)
+                        parked[(topic, partition)].append(event.message.offset)
+            for topic, partition, offset in await not_in_ledger(decoded):
+                message = next(e for e in groups[(topic, partition)] if e.message.offset == offset)
+                recorded = next(r for o, r in decoded[(topic, partition)] if o == offset)
+                await dead_letter(
+                    message,
+                    f"not in the ledger: it holds no event {recorded.event_id} at position {recorded.position}"
+                    " (the ledger was rolled back after this event was published)",
+                )
+                decoded[(topic, partition)] = [(o, r) for o, r in decoded[(topic, partition)] if o != offset]
+                parked[(topic, partition)].append(offset)
             loop = asyncio.get_running_loop()
             started = time.perf_counter()
             try:  # the whole batch, every projection, one transaction
@@ -147,7 +186,7 @@ def create_worker_app(settings: Settings, heartbeat: Heartbeat) -> faust.App:
                 log.warning("a batch could not be applied at once; applying it partition by partition")
                 for (topic, partition), events in groups.items():
                     await apply(topic, partition, decoded[(topic, partition)], {e.message.offset: e for e in events})
-            for (topic, partition), offsets in undecodable.items():
+            for (topic, partition), offsets in parked.items():
                 for offset in offsets:
                     for projection in PROJECTIONS.values():
                         store.apply_partition(projection, topic, partition, [], through=offset)

@@ -236,6 +236,10 @@ class Ledger(Protocol):
 
     def head(self) -> int: ...
 
+    def hashes(self, positions: list[int]) -> dict[int, str]:
+        """The hash of the event at each of these positions the ledger holds (positions past the head are left out)."""
+        ...
+
     def find_command(self, key: str) -> CommandOutcome | None: ...
 
     def allocate_numbers(self, series: str, count: int = 1) -> range:

@@ -72,6 +72,8 @@ CREATE TABLE IF NOT EXISTS ledger.relay_progress (
     position  BIGINT NOT NULL,
     marked_at TIMESTAMPTZ NOT NULL
 );
+-- the hash of the event at `position`: a restored (rolled back) ledger that no longer holds it stops the relay
+ALTER TABLE ledger.relay_progress ADD COLUMN IF NOT EXISTS hash TEXT;
 CREATE TABLE IF NOT EXISTS ledger.ledger_commands (
     key          TEXT PRIMARY KEY,
     request_hash TEXT NOT NULL,
@@ -86,7 +88,7 @@ CREATE TABLE IF NOT EXISTS ledger.number_series (
 _COLUMNS = ", ".join(RECORDED_COLUMNS)
 
 
-SCHEMA_VERSION = 2  # 2: number series (order numbers)
+SCHEMA_VERSION = 3  # 2: number series (order numbers); 3: relay_progress.hash
 MIGRATION_LOCK = APPEND_LOCK + 1
 
 
@@ -336,6 +338,14 @@ class PostgresLedger:
     def head(self) -> int:
         rows = self._db.fetchall("SELECT MAX(position) FROM ledger.ledger_events")
         return int(rows[0][0] or 0)
+
+    def hashes(self, positions: list[int]) -> dict[int, str]:
+        if not positions:
+            return {}
+        rows = self._db.fetchall(
+            "SELECT position, hash FROM ledger.ledger_events WHERE position = ANY(%s)", (sorted(set(positions)),)
+        )
+        return {int(position): str(digest) for position, digest in rows}
 
     def find_command(self, key: str) -> CommandOutcome | None:
         rows = self._db.fetchall("SELECT request_hash, results FROM ledger.ledger_commands WHERE key = %s", (key,))

@@ -270,6 +270,21 @@ class SqliteLedger:
         row = self._db.get().execute("SELECT MAX(position) FROM ledger_events").fetchone()
         return int(row[0] or 0)
 
+    def hashes(self, positions: list[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        unique = sorted(set(positions))
+        for start in range(0, len(unique), 500):  # well under SQLite's bound on parameters
+            chunk = unique[start : start + 500]
+            rows = (
+                self._db.get()
+                .execute(
+                    f"SELECT position, hash FROM ledger_events WHERE position IN ({', '.join('?' * len(chunk))})", chunk
+                )
+                .fetchall()
+            )
+            found.update({int(position): str(digest) for position, digest in rows})
+        return found
+
     def find_command(self, key: str) -> CommandOutcome | None:
         row = (
             self._db.get().execute("SELECT request_hash, results FROM ledger_commands WHERE key = ?", (key,)).fetchone()

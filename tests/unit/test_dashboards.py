@@ -130,6 +130,8 @@ def test_given_every_alert_then_it_says_how_bad_what_it_means_and_where_the_runb
     assert {rule["alert"] for rule in rules} == {
         "OrderledgerRelayBacklogGrowing",
         "OrderledgerProcessorLagHigh",
+        "OrderledgerProjectionAheadOfLedger",
+        "OrderledgerRelayAheadOfLedger",
         "OrderledgerDeadLetters",
         "OrderledgerWebhookSubscriptionFailing",
         "OrderledgerLedgerVerifyFailed",

@@ -19,6 +19,8 @@ UNITS = (
     "seconds",
     "position",
     "events",
+    "checkpoints",
+    "cursors",
     "messages",
     "deliveries",
     "orders",

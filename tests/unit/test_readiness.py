@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from events.ledger.cursors import Cursor, Divergence
 from processors.flow import Flow, readiness
 
 
@@ -58,3 +59,36 @@ def test_given_the_ledger_unreadable_then_not_ready_and_nothing_else_is_claimed(
     assert body["problems"] == [
         "the ledger cannot be read (ConnectionError: server closed the connection); check the database"
     ]
+
+
+def test_given_the_ledger_rolled_back_under_projections_then_not_ready_naming_them_and_rebuild_even_at_threshold_zero():
+    # Given: the ledger restored to position 100 while order_status and chargeback had applied up to 120
+    behind = [
+        Divergence(Cursor("order_status", 120, "h120"), head=100),
+        Divergence(Cursor("chargeback", 120, "h120"), head=100),
+    ]
+    flow = Flow(head=100, lag={("order_status", "ledger"): -20}, projections_rolled_back=behind)
+    # When: /readyz asks, lag not checked at all
+    ready, body = readiness(Reader(flow), max_lag=0)  # type: ignore[arg-type]
+    # Then
+    assert not ready and body["status"] == "not_ready"
+    assert body["checks"]["projections"]["ok"] is False
+    assert body["checks"]["projections"]["rolled_back"] == {
+        "chargeback": "chargeback is at position 120, past the ledger's head 100",
+        "order_status": "order_status is at position 120, past the ledger's head 100",
+    }
+    (problem,) = body["problems"]
+    assert problem.startswith("the ledger was rolled back under projections chargeback, order_status (")
+    assert "Run `orderledger rebuild`" in problem
+
+
+def test_given_the_ledger_rolled_back_under_the_relay_then_not_ready_naming_the_way_out():
+    flow = Flow(head=107, relay_backlog=1, relay_rolled_back=Divergence(Cursor("relay", 106, "h106"), head=107))
+    ready, body = readiness(Reader(flow, kafka=object()), max_lag=0)  # type: ignore[arg-type]
+    assert not ready
+    relay = body["checks"]["relay"]
+    assert relay["ok"] is False
+    assert relay["rolled_back"] == "relay is at position 106, where the ledger now holds another event"
+    (problem,) = body["problems"]
+    assert "Kafka holds events the ledger no longer has" in problem
+    assert "`orderledger relay-rewind --to POSITION`" in problem

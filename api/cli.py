@@ -25,11 +25,13 @@ if TYPE_CHECKING:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="orderledger", description="Event-sourced order ledger.")
-    parser.add_argument("--data-dir", help="where the embedded ledger lives (default ./var)")
-    parser.add_argument("--database-url", help="server mode: PostgreSQL URL of the application role")
-    parser.add_argument("--kafka-bootstrap", help="server mode: Kafka bootstrap servers (host:port,...)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    # Where the ledger is: accepted before the command and after it (`orderledger serve --database-url ...`).
+    # After it, an option left out must not reset one given before: the subcommands' copies set nothing unless
+    # given (SUPPRESS), the main parser's default to None.
+    parser = argparse.ArgumentParser(
+        prog="orderledger", description="Event-sourced order ledger.", parents=[_where(None)]
+    )
+    sub = _Commands(parser.add_subparsers(dest="command", required=True), _where(argparse.SUPPRESS))
     serve = sub.add_parser("serve", help="run the API, status pages and projection runner")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -56,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     webhooks = sub.add_parser("webhooks", help="run only the webhook dispatcher (serve also runs one)")
     webhooks.add_argument("--once", action="store_true", help="deliver what is due, then exit")
     keys = sub.add_parser("keys", help="API keys")
-    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub = _Commands(keys.add_subparsers(dest="keys_command", required=True), sub.where)
     create = keys_sub.add_parser("create", help="create a key; it is printed once")
     create.add_argument("--role", required=True, help="broker | integrator | client:<ORG>")
     create.add_argument("--label", default="")
@@ -69,6 +71,25 @@ def _parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
     return parser
+
+
+def _where(default: Any) -> argparse.ArgumentParser:
+    where = argparse.ArgumentParser(add_help=False, argument_default=default)
+    where.add_argument("--data-dir", help="where the embedded ledger lives (default ./var)")
+    where.add_argument("--database-url", help="server mode: PostgreSQL URL of the application role")
+    where.add_argument("--kafka-bootstrap", help="server mode: Kafka bootstrap servers (host:port,...)")
+    return where
+
+
+class _Commands:
+    """Subcommands that each accept the ledger's whereabouts too (a parent parser of every one of them)."""
+
+    def __init__(self, subparsers: Any, where: argparse.ArgumentParser) -> None:
+        self.subparsers, self.where = subparsers, where
+
+    def add_parser(self, name: str, **options: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = self.subparsers.add_parser(name, parents=[self.where], **options)
+        return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint typecheck unit system-packages clean bench bench-full
+.PHONY: install run test lint typecheck unit system-packages clean bench bench-full fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ test: install system-packages lint typecheck
 	bash deploy/focus/focus-validator.sh install
 	bash deploy/asyncapi/asyncapi-validate.sh --install
 	TEST_REQUIRE_ASYNCAPI=1 bash deploy/test-services.sh $(BIN)/pytest
+
+# The long fuzz campaign: schemathesis over every operation of /openapi.json with the broker's key, what the
+# schema allows and what it does not, FUZZ_EXAMPLES examples each, and the extremes of dates and amounts in the
+# commands' real bodies; 0 server errors or it fails. `make test` runs the same checks with 15 examples.
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	mkdir -p var
+	ORDERLEDGER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ORDERLEDGER_FUZZ_REPORT=$(CURDIR)/var/fuzz-report.json \
+		$(BIN)/pytest -q tests/e2e/test_openapi_fuzz.py
+	@cat var/fuzz-report.json | head -4
 
 # Benchmarks (bench/README.md): every workload, the peer library and the limit, on PostgreSQL and Kafka
 # started by the same script as the tests; writes bench/results/latest.json and latest.md.

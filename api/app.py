@@ -120,7 +120,8 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
     @app.get(
         READY_PATH,
         **operations,
-        summary="Ready for traffic: the ledger answers; in server mode Kafka answers and lag is under the threshold",
+        summary="Ready for traffic: the ledger answers and no cursor is ahead of it (a restored backup); in server mode"
+        " Kafka answers and lag is under the threshold",
         responses={503: {"description": "Not ready: `problems` says what is wrong"}},
     )
     def readyz() -> JSONResponse:

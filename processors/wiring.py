@@ -73,6 +73,7 @@ class Orderledger:
             self.verifications,
             kafka,
             relayed=bool(self.server_mode and kafka),
+            clock=self.clock,
         )
 
     def wait_for(self, projection: Projection[Any], key: str, position: int, timeout: float) -> bool:

@@ -12,16 +12,18 @@ from schemathesis.checks import not_a_server_error
 from api.app import create_app
 from processors.settings import Settings
 from processors.wiring import build
+from tests.conftest import TODAY, clock_on
 from tests.e2e.fuzz_given import draft
 from tests.orders_given import order_body
 
 _data = Path(tempfile.mkdtemp(prefix="orderledger-fuzz-"))
-_app = build(Settings(data_dir=_data))
+_clock = clock_on(TODAY)  # built at import, outside any fixture: the default fixed today
+_app = build(Settings(data_dir=_data), clock=_clock)
 _key = _app.keys.create("broker", "fuzz")
 _asgi = create_app(_app, start_runner=False)
 # A few real orders so that generated ids sometimes hit something.
 for _ in range(3):
-    _app.desk.place(*draft(order_body()))
+    _app.desk.place(*draft(order_body(), _clock()))
 _app.runner.start()  # the ASGI transport runs no lifespan: start the projection runner here
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _asgi)

@@ -242,10 +242,10 @@ def test_given_thresholds_and_renewal_notices_when_rebuilt_then_same_rows_and_no
         ("/v1/contracts/NOPE/amendments", {"ceiling": "10.00"}, "contract_not_found"),
         (
             "/v1/contracts/INV-DOCK/consumption",
-            {
+            lambda today: {  # a month within the date window, before the contract started (30 days ago)
                 "client_org": "ESDC",
                 "amount": "10.00",
-                "period": "1999-01",
+                "period": (today - timedelta(days=90)).strftime("%Y-%m"),
                 "source": "supplier_invoice_line",
                 "reference": "X",
             },

@@ -48,7 +48,9 @@ FIXED_TODAYS = (
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A date-sensitive test runs once on each of FIXED_TODAYS: its `today` (and so its clock) is each in turn."""
-    if metafunc.definition.get_closest_marker("date_sensitive") and "today" in metafunc.fixturenames:
+    if metafunc.definition.get_closest_marker("date_sensitive"):
+        if "today" not in metafunc.fixturenames:  # it would run once, on TODAY, and look guarded
+            raise pytest.UsageError(f"{metafunc.definition.nodeid} is date_sensitive but uses no `today` or `clock`")
         metafunc.parametrize("today", FIXED_TODAYS, ids=date.isoformat)
 
 

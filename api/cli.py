@@ -7,7 +7,6 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -325,7 +324,7 @@ def _contract_clock(app: Orderledger, args: argparse.Namespace) -> int:
 
     from events.command_handling import CommandContext
 
-    now = datetime.now(UTC)
+    now = app.clock()
     try:
         today = date.fromisoformat(args.today) if args.today else now.astimezone(ZoneInfo("America/Toronto")).date()
     except ValueError:

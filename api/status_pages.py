@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -109,9 +109,10 @@ def weekly(
     lang: Lang = None,
     org: Annotated[str, Query(max_length=16, pattern="^[A-Z0-9-]*$")] = "",
 ) -> HTMLResponse:
-    now = app.clock()
-    today = now.astimezone(EASTERN).date()
-    since = (now - timedelta(days=7)).astimezone(ZoneInfo("UTC")).isoformat()
+    today = app.clock().astimezone(EASTERN).date()
+    # The 7 calendar days up to today, in Eastern Time (not 7 × 24 hours back from now, which would move the
+    # first day's start with the hour and the clock changes).
+    since = datetime.combine(today - timedelta(days=6), time(0), EASTERN).astimezone(ZoneInfo("UTC")).isoformat()
     where, params = "last_changed_at >= ?", [since]
     if org:
         where += " AND client_org = ?"

@@ -99,7 +99,7 @@ def subscribe(body: SubscriptionBody, response: Response, app: App, caller: Subs
         frozenset(body.orders),
         secret,
         app.ledger.head() if body.from_position is None else body.from_position,
-        int(app.clock().timestamp() * 1000),
+        app.dispatcher.now_ms(),  # webhook times are the dispatcher's (wall clock: receivers check signatures by it)
     )
     response.headers["Location"] = f"/v1/subscriptions/{subscription.subscription_id}"
     return {**subscription.public(), "secret": secret}
@@ -184,7 +184,7 @@ def replay(subscription_id: SubscriptionPath, body: ReplayBody, app: App, caller
     picked = [
         (e.position, str(e.event_id), e.stream_id) for e in events if visible(audience, grant, wanted, e, streams)
     ]
-    now = int(app.clock().timestamp() * 1000)
+    now = app.dispatcher.now_ms()  # due now by the clock that decides what is due
     queued = app.webhooks.enqueue(subscription.subscription_id, picked, None, now, replay=now)
     return {"queued": queued, "considered": len(events)}
 
@@ -217,6 +217,6 @@ def _replayed(app: App, body: ReplayBody) -> list[Any]:
 def rotate_secret(subscription_id: SubscriptionPath, app: App, caller: Subscriber) -> dict[str, Any]:
     subscription = _owned(app, caller, subscription_id)
     secret = new_secret()
-    until = int(app.clock().timestamp() * 1000) + ROTATION_OVERLAP_MS
+    until = app.dispatcher.now_ms() + ROTATION_OVERLAP_MS  # the dispatcher's clock decides which secrets sign
     app.webhooks.rotate(subscription.subscription_id, secret, until)
     return {**_owned(app, caller, subscription_id).public(), "secret": secret}

@@ -10,7 +10,6 @@ ledger's hash at its position: one the ledger no longer holds means the ledger w
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from events.catalogue import STREAM_TYPES
 from events.cloud_events import topic_for
 from events.ledger import Ledger
 from events.ledger.cursors import Cursor, Divergence, divergences
+from processors.clocks import Clock, system_clock
 from processors.projection_store import ProjectionStore
 from processors.relay import KAFKA_CLIENT_LOG, RELAY_NAME, dead_letter_topic
 from processors.structured_logs import redact
@@ -98,6 +98,7 @@ class FlowReader:
         verifications: VerificationLog,
         kafka: KafkaWatch | None = None,
         relayed: bool = False,  # server mode with Kafka: the relay's cursor is in ledger.relay_progress
+        clock: Clock = system_clock,  # the ledger's: verifications are stamped with it
     ) -> None:
         self.ledger = ledger
         self.projections = projections
@@ -106,6 +107,7 @@ class FlowReader:
         self.verifications = verifications
         self.relayed = relayed
         self.kafka = kafka
+        self.clock = clock
 
     def read(self, with_webhooks: bool = True) -> Flow:
         flow = Flow(head=self.ledger.head())
@@ -220,7 +222,7 @@ class FlowCollector:
             yield GaugeMetricFamily(
                 "orderledger_ledger_verify_age_seconds",
                 "Seconds since the hash chain was last verified",
-                max(0.0, time.time() - flow.verification.checked_at.timestamp()),
+                max(0.0, (self.reader.clock() - flow.verification.checked_at).total_seconds()),
             )
 
 

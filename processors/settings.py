@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 PREFIX = "ORDERLEDGER_"
 
@@ -52,6 +52,11 @@ class Settings(BaseModel):
     )
     verify_every_seconds: int = Field(
         default=3600, ge=0, description="serve walks the hash chain this often; 0: never (run `verify` instead)"
+    )
+    clock: AwareDatetime | None = Field(
+        default=None,
+        description="an ISO 8601 instant with its offset where the ledger's clock starts (then runs at real speed);"
+        " default: the system clock. For demos, replays and tests of a given day",
     )
     public_url: str = Field(
         default="http://127.0.0.1:8000",

@@ -82,6 +82,7 @@ class Dispatcher:
         public_url: str,
         allowed_hosts: str,
         lease_ms: int = 30_000,
+        # The system clock, not the ledger's: Standard Webhooks receivers check signature timestamps against theirs.
         clock: Callable[[], float] = time.time,
         workers: int = 8,
         seed: int | None = None,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cached_property
 from typing import Any
 
@@ -15,6 +14,7 @@ from events.ledger import Ledger
 from events.rates import RateBook, bundled_rate_book
 from events.service_handling import ServiceDesk
 from processors.access_keys import KeyStore
+from processors.clocks import Clock, clock_started_at, system_clock
 from processors.embedded import EmbeddedRunner
 from processors.flow import FlowReader, KafkaWatch
 from processors.metered_ledger import MeteredLedger
@@ -37,7 +37,7 @@ class Orderledger:
     desk: Desk
     keys: KeyStore
     rates: RateBook
-    clock: Callable[[], datetime]
+    clock: Clock
     webhooks: WebhookStore
     dispatcher: Dispatcher
     verifications: VerificationLog
@@ -73,6 +73,7 @@ class Orderledger:
             self.verifications,
             kafka,
             relayed=bool(self.server_mode and kafka),
+            clock=self.clock,
         )
 
     def wait_for(self, projection: Projection[Any], key: str, position: int, timeout: float) -> bool:
@@ -109,9 +110,13 @@ class Orderledger:
         self.verifications.close()
 
 
-def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Orderledger:
-    """SQLite under `settings.data_dir` by default; PostgreSQL when a database URL is set."""
-    clock = clock or (lambda: datetime.now(UTC))
+def build(settings: Settings, clock: Clock | None = None) -> Orderledger:
+    """SQLite under `settings.data_dir` by default; PostgreSQL when a database URL is set.
+
+    The clock: `clock` when given (tests), else one started at `settings.clock`, else the system clock.
+    """
+    if clock is None:
+        clock = clock_started_at(settings.clock) if settings.clock else system_clock
     rates = bundled_rate_book()
     ledger: Any
     if settings.database_url:

@@ -1,4 +1,4 @@
-"""Fixtures: an embedded orderledger in a temp dir, an HTTP client, keys, and a live server."""
+"""Fixtures: a fixed clock, an embedded orderledger in a temp dir, an HTTP client, keys, and a live server."""
 
 from __future__ import annotations
 
@@ -14,21 +14,75 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from processors.clocks import Clock, clock_started_at
 from processors.settings import Settings
 from processors.wiring import Orderledger, build
 
+# ---------------------------------------------------------------- the clock
+
+EASTERN = ZoneInfo("America/Toronto")
+# No test depends on the day it runs: each runs on a fixed business day, this one unless it says otherwise
+# (a Wednesday in the middle of a month; tests that name months, such as September and October 2026 in the
+# services tests, are written as of it).
+TODAY = date(2026, 11, 18)
+# The days a date-sensitive test (`@pytest.mark.date_sensitive`) runs on, each as a case of its own:
+# where "20 days ago", "this month" and "the last 90 days" cross a month, a year or a clock change.
+FIXED_TODAYS = (
+    date(2026, 1, 1),  # the 1st of a month, and of a year
+    date(2026, 2, 28),  # the last day of a month, February's (and a Saturday)
+    date(2026, 3, 8),  # Eastern Time springs forward: a 23-hour day, in a 743-hour month
+    date(2026, 5, 15),  # the 15th
+    date(2026, 11, 1),  # Eastern Time falls back: a 25-hour day
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A date-sensitive test runs once on each of FIXED_TODAYS: its `today` (and so its clock) is each in turn."""
+    if metafunc.definition.get_closest_marker("date_sensitive"):
+        if "today" not in metafunc.fixturenames:  # it would run once, on TODAY, and look guarded
+            raise pytest.UsageError(f"{metafunc.definition.nodeid} is date_sensitive but uses no `today` or `clock`")
+        metafunc.parametrize("today", FIXED_TODAYS, ids=date.isoformat)
+
 
 @pytest.fixture
-def ledger_app(tmp_path: Path) -> Iterator[Orderledger]:
-    app = build(Settings(data_dir=tmp_path / "var"))
+def today() -> date:
+    """The business day (Eastern Time) the test runs on."""
+    return TODAY
+
+
+def clock_on(day: date) -> Clock:
+    """A ledger clock at noon Eastern Time on `day`, then running at real speed (ledger times keep rising)."""
+    return clock_started_at(datetime(day.year, day.month, day.day, 12, tzinfo=EASTERN))
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest, today: date) -> Clock:
+    """The ledger's clock, on `today`; a test that needs another hour parametrizes it (indirect) with the instant."""
+    start = getattr(request, "param", None)
+    return clock_started_at(start) if start else clock_on(today)
+
+
+def clock_setting(clock: Clock) -> dict[str, str]:
+    """ORDERLEDGER_CLOCK for a child process: its clock starts where ours is now, so both read the same."""
+    return {"ORDERLEDGER_CLOCK": clock().isoformat()}
+
+
+# ---------------------------------------------------------------- an embedded orderledger
+
+
+@pytest.fixture
+def ledger_app(tmp_path: Path, clock: Clock) -> Iterator[Orderledger]:
+    app = build(Settings(data_dir=tmp_path / "var"), clock=clock)
     yield app
     app.close()
 
@@ -60,22 +114,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def orderledger_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def orderledger_cli(data_dir: Path, *args: str, clock: Clock) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "api.cli", "--data-dir", str(data_dir), *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        env={**os.environ, **clock_setting(clock)},
     )
 
 
 class LiveServer:
-    """`orderledger serve` in a child process, on a free loopback port."""
+    """`orderledger serve` in a child process, on a free loopback port, on the test's clock."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, *, clock: Clock, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.clock = clock
+        self._env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -89,6 +145,11 @@ class LiveServer:
         )
         assert created.returncode == 0, created.stderr
         self.broker = {"Authorization": f"Bearer {created.stdout.strip()}"}
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of a process on this server's data: its settings, and the clock as it reads now."""
+        return {**self._env, **clock_setting(self.clock)}
 
     def start(self) -> None:
         env = self.env
@@ -122,8 +183,8 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path / "live")
+def live_server(tmp_path: Path, clock: Clock) -> Iterator[LiveServer]:
+    server = LiveServer(tmp_path / "live", clock=clock)
     server.start()
     yield server
     server.stop()
@@ -239,10 +300,12 @@ def kafka_broker() -> Iterator[KafkaBroker]:
 
 
 @pytest.fixture
-def server_stack(pg_database: PostgresDatabase, kafka_broker: KafkaBroker, tmp_path: Path) -> Iterator[Any]:
+def server_stack(
+    pg_database: PostgresDatabase, kafka_broker: KafkaBroker, tmp_path: Path, clock: Clock
+) -> Iterator[Any]:
     from tests.integration.server_stack import ServerStack
 
-    stack = ServerStack(pg_database, kafka_broker.bootstrap, tmp_path)
+    stack = ServerStack(pg_database, kafka_broker.bootstrap, tmp_path, clock=clock)
     yield stack
     stack.stop()
 

@@ -55,5 +55,5 @@ def order_body(**changes: Any) -> dict[str, Any]:
     return body
 
 
-def days_ago(n: int, today: date | None = None) -> str:
-    return ((today or date.today()) - timedelta(days=n)).isoformat()
+def days_ago(n: int, today: date) -> str:
+    return (today - timedelta(days=n)).isoformat()

@@ -25,15 +25,16 @@ from events.ledger.chain import GENESIS_HASH
 from events.ledger.postgres import PostgresLedger, migrate
 from events.ledger.sqlite import SqliteLedger
 from tests.conftest import PostgresDatabase
+from tests.contract.test_modes import ticking_clock
 
 
 def sqlite_ledger(tmp_path: Path) -> SqliteLedger:
-    return SqliteLedger(tmp_path / "ledger.db")
+    return SqliteLedger(tmp_path / "ledger.db", clock=ticking_clock())
 
 
 def postgres_ledger(database: PostgresDatabase) -> PostgresLedger:
     migrate(database.admin_url, "orderledger_app")
-    return PostgresLedger(database.app_url)
+    return PostgresLedger(database.app_url, clock=ticking_clock())
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -333,7 +334,7 @@ def test_given_an_append_held_open_then_no_reader_ever_sees_a_later_position_fir
 
     slow = postgres_ledger(pg_database)
     slow.before_commit = hold
-    fast = PostgresLedger(pg_database.app_url)
+    fast = PostgresLedger(pg_database.app_url, clock=ticking_clock())
     reader = PostgresLedger(pg_database.app_url)
     slow_thread = threading.Thread(target=lambda: slow.append("slow", NO_STREAM, [fact(0)]))
     slow_thread.start()

@@ -12,16 +12,19 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.demo import load_demo
+from processors.clocks import Clock
 from processors.settings import Settings
 from processors.wiring import Orderledger, build
 from projections.catalogue import PROJECTIONS
 from tests.orders_given import OTTAWA, days_ago, order_body
 
+TICKING_DAY = date(2026, 11, 23)  # the ticking clock's business day
 
-def ticking_clock() -> object:
+
+def ticking_clock() -> Clock:
     """A ledger clock that moves 1 ms per reading: the same appends get the same ledger times."""
     ticks = count()
-    start = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+    start = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 10:00 Eastern Time on TICKING_DAY
     return lambda: start + timedelta(milliseconds=next(ticks))
 
 
@@ -50,11 +53,13 @@ def test_given_either_mode_when_an_order_goes_through_its_life_then_the_api_answ
         placed = client.post("/v1/orders", json=order_body(), headers=broker)
         order_id = placed.json()["order_id"]
         client.post(
-            f"/v1/orders/{order_id}/award", json={"contract_number": "CU-7", "awarded_on": days_ago(0)}, headers=broker
+            f"/v1/orders/{order_id}/award",
+            json={"contract_number": "CU-7", "awarded_on": days_ago(0, TICKING_DAY)},
+            headers=broker,
         )
         client.post(
             f"/v1/orders/{order_id}/deliveries",
-            json={"delivered_on": days_ago(0), "location": OTTAWA, "quantities": {"LAT-5450": 2}},
+            json={"delivered_on": days_ago(0, TICKING_DAY), "location": OTTAWA, "quantities": {"LAT-5450": 2}},
             headers=broker,
         )
         again = client.post("/v1/orders", json=order_body(), headers={**broker, "Idempotency-Key": "k"})
@@ -65,7 +70,9 @@ def test_given_either_mode_when_an_order_goes_through_its_life_then_the_api_answ
         assert [e["type"] for e in order["timeline"]] == ["OrderPlaced", "CallUpAwarded", "DeliveryRecorded"]
         assert replay.json()["order_id"] == again.json()["order_id"]
         stale = client.post(
-            f"/v1/orders/{order_id}/close", json={"closed_on": days_ago(0)}, headers={**broker, "If-Match": '"1"'}
+            f"/v1/orders/{order_id}/close",
+            json={"closed_on": days_ago(0, TICKING_DAY)},
+            headers={**broker, "If-Match": '"1"'},
         )
         assert stale.status_code == 409
         assert mode_app.ledger.verify().ok
@@ -76,7 +83,7 @@ def test_given_the_demo_data_then_both_modes_project_identical_rows_and_rebuild_
     for name, make in MODES.items():
         app = make(tmp_path / name, request)
         try:
-            load_demo(app.desk, date(2026, 11, 23))
+            load_demo(app.desk, TICKING_DAY)
             assert app.runner is not None
             app.runner.catch_up()
             live = {p.name: app.projections.dump(p) for p in PROJECTIONS.values()}
@@ -96,7 +103,7 @@ def test_given_the_demo_data_then_both_modes_give_identical_statements_exports_a
     for name, make in MODES.items():
         app = make(tmp_path / name, request)
         try:
-            load_demo(app.desk, date(2026, 11, 23))
+            load_demo(app.desk, TICKING_DAY)
             assert app.runner is not None
             app.runner.catch_up()
             with TestClient(create_app(app)) as client:

@@ -23,17 +23,21 @@ from projections import Projection
 from projections.catalogue import PROJECTIONS
 from projections.contract_capacity import CONTRACT_CAPACITY
 from projections.order_status import ORDER_STATUS
+from tests.conftest import clock_on
 
 ALL = list(PROJECTIONS.values())
+DEMO_DAY = date(2026, 11, 23)
 
 
 def embedded(tmp_path: Any, request: pytest.FixtureRequest) -> Orderledger:
-    return build(Settings(data_dir=tmp_path / "var"))
+    return build(Settings(data_dir=tmp_path / "var"), clock=clock_on(DEMO_DAY))
 
 
 def postgres(tmp_path: Any, request: pytest.FixtureRequest) -> Orderledger:
     database = request.getfixturevalue("pg_database")
-    return build(Settings(database_url=database.app_url, admin_database_url=database.admin_url))
+    return build(
+        Settings(database_url=database.app_url, admin_database_url=database.admin_url), clock=clock_on(DEMO_DAY)
+    )
 
 
 MODES = {"embedded": embedded, "postgres": postgres}
@@ -43,7 +47,7 @@ MODES = {"embedded": embedded, "postgres": postgres}
 def demo_app(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Orderledger]:
     """The demo data set, projected live by the runner."""
     app = MODES[request.param](tmp_path, request)
-    load_demo(app.desk, date(2026, 11, 23))
+    load_demo(app.desk, DEMO_DAY)
     assert app.runner is not None
     app.runner.catch_up()
     yield app

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from api.demo import load_demo
 from processors.projection_store import ProjectionStore
 from processors.sql import SqliteDatabase
 from projections.catalogue import PROJECTIONS
 from projections.order_status import ORDER_STATUS
 
+DEMO_DAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def today() -> date:
+    """The demo's day: the ledger's clock runs on it too."""
+    return DEMO_DAY
+
 
 def test_given_the_demo_ledger_when_projected_live_and_rebuilt_from_zero_then_rows_are_identical(ledger_app, tmp_path):
     # Given: the demo data, projected by the live runner as it arrives
-    load_demo(ledger_app.desk, date(2026, 11, 23))
+    load_demo(ledger_app.desk, DEMO_DAY)
     ledger_app.runner.catch_up()
     live = ledger_app.projections.dump(ORDER_STATUS)
     # When: rebuilt from position 0 into another store, and in place
@@ -30,7 +40,7 @@ def test_given_the_demo_ledger_when_projected_live_and_rebuilt_from_zero_then_ro
 
 def test_given_applied_events_when_delivered_again_then_nothing_changes(ledger_app):
     # Given
-    load_demo(ledger_app.desk, date(2026, 11, 23))
+    load_demo(ledger_app.desk, DEMO_DAY)
     ledger_app.runner.catch_up()
     before = ledger_app.projections.dump(ORDER_STATUS)
     everything = ledger_app.ledger.read_all(0, 100_000)
@@ -47,7 +57,7 @@ def test_given_applied_events_when_delivered_again_then_nothing_changes(ledger_a
 
 
 def test_given_every_order_when_projected_then_its_timeline_has_one_entry_per_event(ledger_app):
-    load_demo(ledger_app.desk, date(2026, 11, 23))
+    load_demo(ledger_app.desk, DEMO_DAY)
     ledger_app.runner.catch_up()
     for key, _doc in ledger_app.projections.dump(ORDER_STATUS):  # orders only: contracts have no timeline
         row = ledger_app.projections.get(ORDER_STATUS, key)
@@ -57,7 +67,7 @@ def test_given_every_order_when_projected_then_its_timeline_has_one_entry_per_ev
 
 
 def test_given_the_demo_data_then_orders_are_in_every_state(ledger_app):
-    load_demo(ledger_app.desk, date(2026, 11, 23))
+    load_demo(ledger_app.desk, DEMO_DAY)
     ledger_app.runner.catch_up()
     rows = [ledger_app.projections.get(ORDER_STATUS, k) for k, _ in ledger_app.projections.dump(ORDER_STATUS)]
     assert {r.status for r in rows} == {"placed", "awarded", "partially_delivered", "delivered", "cancelled", "closed"}

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from events.command_handling import CommandContext
 from events.orders import PlaceOrder
 
 
-def draft(body: dict[str, Any]) -> tuple[PlaceOrder, CommandContext]:
-    now = datetime.now(UTC)
+def draft(body: dict[str, Any], now: datetime) -> tuple[PlaceOrder, CommandContext]:
+    """The order placed at `now` (the ledger clock of its placing)."""
     return (
         PlaceOrder(order_id="", placed_at=now, **body),
         CommandContext(actor="test", now=now, correlation_id=uuid.uuid4()),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -11,9 +9,10 @@ from api.app import create_app
 from processors.settings import Settings
 from processors.wiring import build
 from projections.order_status import ORDER_STATUS
+from tests.conftest import TODAY as DEFAULT_TODAY
 from tests.orders_given import OTTAWA, order_body
 
-TODAY = date.today().isoformat()
+TODAY = DEFAULT_TODAY.isoformat()  # the ledger clock's day in these tests: none is date-sensitive
 AWARD = {"contract_number": "CU-7", "awarded_on": TODAY}
 CONTRACT = {
     "contract_id": "CT-CLOUD-1",
@@ -201,8 +200,8 @@ def test_given_a_batch_then_the_ledger_equals_the_same_commands_sent_one_by_one(
     assert ledger_app.ledger.verify().ok
 
 
-def test_given_a_batch_larger_than_its_body_limit_then_413_names_the_limit(tmp_path):
-    app = build(Settings(data_dir=tmp_path / "var", max_body_bytes=2048, max_batch_body_bytes=4096))
+def test_given_a_batch_larger_than_its_body_limit_then_413_names_the_limit(tmp_path, clock):
+    app = build(Settings(data_dir=tmp_path / "var", max_body_bytes=2048, max_batch_body_bytes=4096), clock=clock)
     with TestClient(create_app(app)) as small:
         headers = {"Authorization": f"Bearer {app.keys.create('broker')}"}
         fits = small.post(

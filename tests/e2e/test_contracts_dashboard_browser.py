@@ -8,7 +8,7 @@ Needs Debian's chromium at /usr/bin/chromium (`make test` installs it); skipped 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import LiveServer
-from tests.e2e.browser import EASTERN, LAUNCH_ARGS, assert_absent, assert_screenshot, post
+from tests.e2e.browser import LAUNCH_ARGS, assert_absent, assert_screenshot, post
 
 # Public pages show percentages, dates, suppliers, contract ids and stock counts: never money.
 PRIVATE = ("$", "100000", "100 000", "30000", "32000", "60000", "1289", "0.02", "INV-1001", "ESDC")
@@ -39,11 +39,10 @@ def _consume(server: LiveServer, contract_id: str, amount: str, on: date) -> Non
 
 @pytest.mark.browser
 def test_a_contract_near_its_ceiling_shows_on_the_bilingual_contracts_dashboard(
-    chromium: Path, live_server: LiveServer, tmp_path: Path
+    chromium: Path, live_server: LiveServer, tmp_path: Path, today: date
 ) -> None:
     # Given: a standing offer started ~300 days ago, expiring in 60 days, consumed to 92 %,
     # and an inventory contract expiring in 400 days with nothing consumed.
-    today = datetime.now(EASTERN).date()
     expires = today + timedelta(days=60)
     post(
         live_server,

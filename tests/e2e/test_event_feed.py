@@ -31,6 +31,7 @@ PLACED = "ca.orderledger.order.placed.v1"
 ESDC_ORDERS = EventGrant(frozenset({"ca.orderledger.order.*"}), frozenset({"ESDC"}))
 ANYTHING_OF_ESDC = EventGrant(frozenset({"*"}), frozenset({"ESDC"}))
 CLOUD_TYPE = re.compile(r"^ca\.orderledger\.[a-z_]+\.[a-z_]+\.v\d+$")
+DEMO_DAY = date(2026, 11, 23)
 SSE_SECONDS = 20  # the longest any stream is read, whatever arrives
 
 
@@ -38,9 +39,15 @@ SSE_SECONDS = 20  # the longest any stream is read, whatever arrives
 
 
 @pytest.fixture
-def demo(ledger_app: Orderledger) -> Orderledger:
+def today() -> date:
+    """The demo's day: the ledger's clock runs on it too."""
+    return DEMO_DAY
+
+
+@pytest.fixture
+def demo(ledger_app: Orderledger, today: date) -> Orderledger:
     """The demo data set, loaded through the real commands as of 23 November 2026."""
-    load_demo(ledger_app.desk, date(2026, 11, 23))
+    load_demo(ledger_app.desk, today)
     assert ledger_app.ledger.head() > 200
     return ledger_app
 
@@ -48,7 +55,7 @@ def demo(ledger_app: Orderledger) -> Orderledger:
 @pytest.fixture
 def live(demo: Orderledger) -> Iterator[LiveServer]:
     """`orderledger serve` on the demo's own data directory: the same ledger and keys."""
-    server = LiveServer(demo.settings.data_dir)
+    server = LiveServer(demo.settings.data_dir, clock=demo.clock)
     server.start()
     yield server
     server.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -37,14 +38,16 @@ def place(client: TestClient, broker: dict[str, str], **changes) -> str:
     return response.json()["order_id"]
 
 
-def test_given_orders_placed_and_one_refused_when_scraped_then_counters_and_state_moved(client, broker, ledger_app):
+def test_given_orders_placed_and_one_refused_when_scraped_then_counters_and_state_moved(
+    client, broker, ledger_app, today: date
+):
     before = scrape(client)
     order_id = place(client, broker)
     place(client, broker)
     refused = client.post(
         f"/v1/orders/{order_id}/deliveries",
         json={
-            "delivered_on": date.today().isoformat(),
+            "delivered_on": today.isoformat(),
             "location": {"province": "ON", "address": "x"},
             "quantities": {},
         },
@@ -113,8 +116,8 @@ def test_health_is_alive_only_and_ready_names_the_ledger_head(client, ledger_app
     assert body["checks"]["ledger"] == {"ok": True, "head_position": ledger_app.ledger.head()}
 
 
-def test_given_projections_behind_the_threshold_then_not_ready_with_what_is_wrong(tmp_path, key_for):
-    app = build(Settings(data_dir=tmp_path / "lagging", ready_max_lag_events=1))
+def test_given_projections_behind_the_threshold_then_not_ready_with_what_is_wrong(tmp_path, clock):
+    app = build(Settings(data_dir=tmp_path / "lagging", ready_max_lag_events=1), clock=clock)
     try:
         # the runner is not started: the read models stay where they are while orders are placed
         with TestClient(create_app(app, start_runner=False), raise_server_exceptions=False) as client:
@@ -133,8 +136,8 @@ def test_given_projections_behind_the_threshold_then_not_ready_with_what_is_wron
         app.close()
 
 
-def test_given_the_ledger_unreachable_then_ready_says_so_and_health_stays_alive(tmp_path):
-    app = build(Settings(data_dir=tmp_path / "gone"))
+def test_given_the_ledger_unreachable_then_ready_says_so_and_health_stays_alive(tmp_path, clock):
+    app = build(Settings(data_dir=tmp_path / "gone"), clock=clock)
     try:
         with TestClient(create_app(app, start_runner=False), raise_server_exceptions=False) as client:
 
@@ -169,10 +172,13 @@ def test_given_no_correlation_id_then_the_answered_one_is_the_one_the_events_car
     assert {str(e.correlation_id) for e in events} == {answered}
 
 
-def test_given_the_demo_data_then_the_domain_gauges_agree_with_what_the_api_lists(client, broker, ledger_app):
+@pytest.mark.date_sensitive
+def test_given_the_demo_data_then_the_domain_gauges_agree_with_what_the_api_lists(
+    client, broker, ledger_app, today: date
+):
     from api.demo import load_demo
 
-    load_demo(ledger_app.desk, date.today())
+    load_demo(ledger_app.desk, today)
     assert ledger_app.runner is not None
     ledger_app.runner.catch_up()
     samples = scrape(client)
@@ -190,7 +196,7 @@ def test_given_the_demo_data_then_the_domain_gauges_agree_with_what_the_api_list
     assert set(percents) == {s["service_id"] for s in services}
 
 
-def test_given_a_failing_webhook_receiver_then_its_queue_shows_and_no_key_or_secret_reaches_the_log(tmp_path):
+def test_given_a_failing_webhook_receiver_then_its_queue_shows_and_no_key_or_secret_reaches_the_log(tmp_path, clock):
     import io
     import logging
 
@@ -206,7 +212,9 @@ def test_given_a_failing_webhook_receiver_then_its_queue_shows_and_no_key_or_sec
     root.setLevel(logging.DEBUG)
     receiver = Receiver()
     receiver.script = [(500, {})] * 20  # the integrator's endpoint is failing
-    app = build(Settings(data_dir=tmp_path / "hooked", webhook_allowed_hosts="127.0.0.1", run_webhooks=False))
+    app = build(
+        Settings(data_dir=tmp_path / "hooked", webhook_allowed_hosts="127.0.0.1", run_webhooks=False), clock=clock
+    )
     try:
         with TestClient(create_app(app), raise_server_exceptions=False) as client:
             key = app.keys.create("broker", "ops")

@@ -15,18 +15,18 @@ def place(client, headers, **changes):
     return response.json()["order_id"]
 
 
-def test_given_an_order_when_placed_awarded_and_partly_delivered_then_its_status_shows_it(client, broker):
+def test_given_an_order_when_placed_awarded_and_partly_delivered_then_its_status_shows_it(client, broker, today):
     # When
     created = client.post("/v1/orders", json=order_body(), headers=broker)
     order_id = created.json()["order_id"]
     client.post(
         f"/v1/orders/{order_id}/award",
-        json={"contract_number": "CU-2611-0001", "awarded_on": days_ago(0)},
+        json={"contract_number": "CU-2611-0001", "awarded_on": days_ago(0, today)},
         headers=broker,
     )
     client.post(
         f"/v1/orders/{order_id}/deliveries",
-        json={"delivered_on": days_ago(0), "location": OTTAWA, "quantities": {"LAT-5450": 2}},
+        json={"delivered_on": days_ago(0, today), "location": OTTAWA, "quantities": {"LAT-5450": 2}},
         headers=broker,
     )
     order = client.get(f"/v1/orders/{order_id}", headers=broker).json()
@@ -74,9 +74,9 @@ def test_given_idempotency_keys_of_two_callers_then_they_do_not_collide(client, 
     assert first.json()["order_id"] != second.json()["order_id"]
 
 
-def test_given_a_stale_if_match_version_then_409(client, broker):
+def test_given_a_stale_if_match_version_then_409(client, broker, today):
     order_id = place(client, broker)
-    award = {"contract_number": "CU-1", "awarded_on": days_ago(0)}
+    award = {"contract_number": "CU-1", "awarded_on": days_ago(0, today)}
     response = client.post(f"/v1/orders/{order_id}/award", json=award, headers={**broker, "If-Match": '"0"'})
     assert response.status_code == 409
     assert response.json()["code"] == "version_conflict"
@@ -89,7 +89,7 @@ def test_given_a_stale_if_match_version_then_409(client, broker):
 # ---------------------------------------------------------------- access control
 
 
-def test_given_a_client_key_when_reading_another_organisations_order_then_404(client, broker, key_for):
+def test_given_a_client_key_when_reading_another_organisations_order_then_404(client, broker, key_for, today):
     order_id = place(client, broker)  # an ESDC order
     cra = key_for("client:CRA")
     esdc = key_for("client:ESDC")
@@ -99,7 +99,7 @@ def test_given_a_client_key_when_reading_another_organisations_order_then_404(cl
     assert (
         client.post(
             f"/v1/orders/{order_id}/cancellation",
-            json={"reason": "client_request", "cancelled_on": days_ago(0)},
+            json={"reason": "client_request", "cancelled_on": days_ago(0, today)},
             headers=cra,
         ).status_code
         == 404
@@ -211,11 +211,11 @@ def test_given_an_unknown_order_then_404_problem(client, broker):
         assert response.json()["code"] == "order_not_found"
 
 
-def test_given_a_business_rule_refusal_then_422_with_its_code_and_a_sentence(client, broker):
+def test_given_a_business_rule_refusal_then_422_with_its_code_and_a_sentence(client, broker, today):
     order_id = place(client, broker)
     response = client.post(
         f"/v1/orders/{order_id}/deliveries",
-        json={"delivered_on": days_ago(0), "location": OTTAWA, "quantities": {"LAT-5450": 1}},
+        json={"delivered_on": days_ago(0, today), "location": OTTAWA, "quantities": {"LAT-5450": 1}},
         headers=broker,
     )
     assert response.status_code == 422
@@ -229,14 +229,13 @@ def test_health_and_openapi_are_served(client):
     assert "/v1/orders" in spec["paths"] and "/v1/orders/{order_id}/deliveries" in spec["paths"]
 
 
+@pytest.mark.date_sensitive
 def test_given_the_demo_data_when_listed_by_lateness_then_each_filter_agrees_with_each_orders_flag(
-    client, broker, ledger_app
+    client, broker, ledger_app, today
 ):
-    from datetime import date
-
     from api.demo import load_demo
 
-    load_demo(ledger_app.desk, date.today())
+    load_demo(ledger_app.desk, today)
     ledger_app.runner.catch_up()
     everything = client.get("/v1/orders?limit=500", headers=broker).json()["orders"]
     assert len(everything) == 52

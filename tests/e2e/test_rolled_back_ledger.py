@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.cli import main as orderledger
+from processors.clocks import Clock
 from processors.settings import Settings
 from processors.wiring import Orderledger, build
 from projections.catalogue import PROJECTIONS
@@ -37,8 +38,8 @@ def restore(copy: Path, ledger: Path) -> None:
 
 
 @contextmanager
-def serving(data_dir: Path) -> Iterator[tuple[Orderledger, TestClient]]:
-    app = build(Settings(data_dir=data_dir, verify_every_seconds=0))
+def serving(data_dir: Path, clock: Clock) -> Iterator[tuple[Orderledger, TestClient]]:
+    app = build(Settings(data_dir=data_dir, verify_every_seconds=0), clock=clock)
     try:
         with TestClient(create_app(app), raise_server_exceptions=False) as client:
             yield app, client
@@ -54,12 +55,12 @@ def place(client: TestClient, broker: dict[str, str], requester: str) -> str:
 
 @pytest.mark.parametrize("appended_after_restore", ["fewer_than_lost", "more_than_lost"])
 def test_given_an_older_backup_restored_then_not_ready_counted_not_applied_until_rebuilt(
-    tmp_path, caplog, appended_after_restore
+    tmp_path, caplog, clock, appended_after_restore
 ):
     data_dir = tmp_path / "var"
     ledger = Settings(data_dir=data_dir).ledger_path
     # Given: two orders, a backup, then three more orders, all projected
-    with serving(data_dir) as (app, client):
+    with serving(data_dir, clock) as (app, client):
         broker = {"Authorization": f"Bearer {app.keys.create('broker', 'test')}"}
         for _ in range(2):
             place(client, broker, "A. Tremblay")
@@ -72,7 +73,7 @@ def test_given_an_older_backup_restored_then_not_ready_counted_not_applied_until
     # When: the operator restores the backup (the read models stay as they were) and serves again
     restore(tmp_path / "backup.db", ledger)
     caplog.set_level(logging.ERROR, logger="orderledger.runner")
-    with serving(data_dir) as (app, client):
+    with serving(data_dir, clock) as (app, client):
         assert app.ledger.head() == backed_up_head < applied
         new_orders = 1 if appended_after_restore == "fewer_than_lost" else 4
         placed = [place(client, broker, "B. Gagnon") for _ in range(new_orders)]

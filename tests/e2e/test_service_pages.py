@@ -1,7 +1,8 @@
 """The public service status page, its Atom feed and its JSON summary: bilingual, no key, no amount.
 
-Incidents are opened, restored and closed over the JSON API at times relative to now (the app clock is
-real time), so the last 90 days' bars show their outages.
+Incidents are opened, restored and closed over the JSON API at times relative to the ledger's clock (noon
+Eastern Time on the test's `today`), so the last 90 days' bars show their outages. Date-sensitive: each test
+runs on every fixed today (a 1st, a month's last day, a 15th, the clock-change days).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from processors.clocks import Clock
+
+pytestmark = pytest.mark.date_sensitive
 
 EASTERN = ZoneInfo("America/Toronto")
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -27,10 +32,9 @@ def _post(client, broker, path: str, body: dict[str, object]) -> dict[str, objec
     return result
 
 
-def _at(days_ago: int, hour: int, minute: int = 0) -> datetime:
-    """A moment `days_ago` days before today (Eastern Time), at a wall-clock time in Eastern Time."""
-    day = datetime.now(EASTERN).date() - timedelta(days=days_ago)
-    return datetime.combine(day, time(hour, minute), EASTERN)
+def _at(today: date, days_ago: int, hour: int, minute: int = 0) -> datetime:
+    """A moment `days_ago` days before `today`, at a time of day in Eastern Time."""
+    return datetime.combine(today - timedelta(days=days_ago), time(hour, minute), EASTERN)
 
 
 def _utc(moment: datetime) -> str:
@@ -38,7 +42,7 @@ def _utc(moment: datetime) -> str:
 
 
 @pytest.fixture
-def given(client, broker) -> dict[str, datetime]:
+def given(client, broker, today: date, clock: Clock) -> dict[str, datetime]:
     """Two services of a cloud contract; MAIL has a closed P1 (20 days ago, 2 h) and an open P2 (now);
     STORE has a P3 restored (5 days ago, 15 minutes) but not closed."""
     for code in ("ESDC", "SQI"):
@@ -57,12 +61,12 @@ def given(client, broker) -> dict[str, datetime]:
             "kind": "cloud",
             "supplier": "Nimbus Cloud",
             "ceiling": "1000000.00",
-            "start_date": (date.today() - timedelta(days=400)).isoformat(),
-            "end_date": (date.today() + timedelta(days=500)).isoformat(),
+            "start_date": (today - timedelta(days=400)).isoformat(),
+            "end_date": (today + timedelta(days=500)).isoformat(),
             "fee_rate": "0.02",
         },
     )
-    registered_on = (datetime.now(EASTERN).date() - timedelta(days=150)).isoformat()
+    registered_on = (today - timedelta(days=150)).isoformat()
     for service_id, name, name_fr, charge in (
         ("MAIL", "Email", "Courriel", "12345.67"),
         ("STORE", "Storage", "Stockage", "9876.54"),
@@ -81,8 +85,8 @@ def given(client, broker) -> dict[str, datetime]:
                 "registered_on": registered_on,
             },
         )
-    now = datetime.now(UTC)
-    old = {"start": _at(20, 10), "restored": _at(20, 12), "closed": _at(19, 9)}
+    now = clock()
+    old = {"start": _at(today, 20, 10), "restored": _at(today, 20, 12), "closed": _at(today, 19, 9)}
     _post(
         client,
         broker,
@@ -97,7 +101,7 @@ def given(client, broker) -> dict[str, datetime]:
     )
     _post(client, broker, "/v1/incidents/INC-OLD/restore", {"restored_at": old["restored"].isoformat()})
     _post(client, broker, "/v1/incidents/INC-OLD/close", {"closed_at": old["closed"].isoformat()})
-    store = {"start": _at(5, 9), "restored": _at(5, 9, 15)}
+    store = {"start": _at(today, 5, 9), "restored": _at(today, 5, 9, 15)}
     _post(
         client,
         broker,
@@ -163,7 +167,16 @@ def _no_amount(text: str) -> None:
         assert charge not in text, f"{charge!r} is shown"
 
 
-def test_the_english_page_shows_states_open_incidents_their_timeline_90_bars_and_months(client, broker, given):
+def _month_figures(html: str, service_id: str, month: str) -> list[str]:
+    """The monthly table's figures of one month: availability, target, outage minutes, excluded minutes."""
+    table = re.search(rf'<table id="months-{service_id}".*?</table>', html, re.S)
+    assert table, f"no monthly table for {service_id}"
+    row = re.search(rf'<tr data-month="{month}">.*?</tr>', table.group(0), re.S)
+    assert row, f"no row for {month} in {service_id}'s monthly table"
+    return re.findall(r'<td class="num">([^<]+)</td>', row.group(0))
+
+
+def test_the_english_page_shows_states_open_incidents_their_timeline_90_bars_and_months(client, broker, given, today):
     # When: anyone (no key) opens the service status page
     answer = client.get("/status/services")
     # Then: English, public, the state of each service in words
@@ -201,7 +214,6 @@ def test_the_english_page_shows_states_open_incidents_their_timeline_90_bars_and
         assert 'role="img"' in svg and 'aria-label="Daily uptime of ' in svg
         bars = _bars(svg)
         assert len(bars) == 90
-        today = datetime.now(EASTERN).date()
         assert [b["date"] for b in bars] == [(today - timedelta(days=89 - n)).isoformat() for n in range(90)]
     mail = {b["date"]: b for b in _bars(_svg(html, "MAIL"))}
     old_day = given["old_start"].date().isoformat()
@@ -216,27 +228,31 @@ def test_the_english_page_shows_states_open_incidents_their_timeline_90_bars_and
     assert sum(b["state"] != "operational" for b in store.values()) == 1
     # And: the monthly table, newest first, 3 to 6 months, same figures as the broker's API
     months = _months(html, "MAIL")
-    this_month = datetime.now(EASTERN).strftime("%Y-%m")
+    this_month = today.strftime("%Y-%m")
     assert months[0] == this_month and 3 <= len(months) <= 6 and months == sorted(months, reverse=True)
     # (the open incident's outage grows while we look: the page is read between two API reads)
     before = client.get(f"/v1/services/MAIL/availability?month={this_month}", headers=broker).json()
     again = client.get("/status/services").text
     after = client.get(f"/v1/services/MAIL/availability?month={this_month}", headers=broker).json()
-    row = re.search(rf'<tr data-month="{this_month}">.*?</tr>', again, re.S)
-    assert row
-    figures = re.findall(r'<td class="num">([^<]+)</td>', row.group(0))
+    figures = _month_figures(again, "MAIL", this_month)
     assert figures[0] in (f"{before['availability_pct']}%", f"{after['availability_pct']}%")
     assert figures[1] == "99.900%"
     assert Decimal(before["outage_minutes"]) <= Decimal(figures[2]) <= Decimal(after["outage_minutes"])
-    assert Decimal(figures[2]) > 120  # the closed P1 (2 h) and the open P2
+    # The open P2 began 40 minutes before the test did; the closed P1 (2 h, 20 days ago) counts in its own
+    # month, which is this one only from the 21st on.
+    old_month = given["old_start"].strftime("%Y-%m")
+    open_p2 = Decimal(figures[2]) - (120 if old_month == this_month else 0)
+    assert 40 <= open_p2 < 45, figures
     assert figures[3] == "0.000"
+    if old_month != this_month:
+        assert old_month in months and _month_figures(again, "MAIL", old_month)[2] == "120.000"
     for header in ("Month", "Availability", "Target", "Result", "Outage minutes", "Excluded minutes"):
         assert f">{header}</th>" in html
     # And: never an amount
     _no_amount(html)
 
 
-def test_the_french_page_words_and_numbers_everything_in_french(client, given):
+def test_the_french_page_words_and_numbers_everything_in_french(client, given, today):
     answer = client.get("/status/services?lang=fr")
     assert answer.status_code == 200
     assert answer.headers["content-language"] == "fr"
@@ -257,7 +273,7 @@ def test_the_french_page_words_and_numbers_everything_in_french(client, given):
     assert '<td class="num">99,900\u00a0%</td>' in html
     assert re.search(r'<td class="num">\d{2,3},\d{3}\u00a0%</td>', html)
     assert "99.900" not in html
-    assert _months(html, "MAIL")[0] == datetime.now(EASTERN).strftime("%Y-%m")
+    assert _months(html, "MAIL")[0] == today.strftime("%Y-%m")
     for header in ("Mois", "Disponibilité", "Cible", "Résultat", "Minutes de panne", "Minutes exclues"):
         assert f">{header}</th>" in html
     assert "Atteinte" in html
@@ -325,8 +341,8 @@ def test_the_atom_feed_has_one_entry_per_incident_latest_updated_first(client, g
     assert "HE — Incident ouvert" in (first.findtext(f"{ATOM}content") or "")
 
 
-def test_the_feed_keeps_the_50_latest_updated_incidents(client, broker, given):
-    start = datetime.now(UTC) - timedelta(days=3)
+def test_the_feed_keeps_the_50_latest_updated_incidents(client, broker, given, clock):
+    start = clock() - timedelta(days=3)
     for n in range(50):
         _post(
             client,
@@ -347,7 +363,7 @@ def test_the_feed_keeps_the_50_latest_updated_incidents(client, broker, given):
     assert not {"BULK-00", "INC-S", "INC-OLD"} & set(ids)
 
 
-def test_the_json_summary_has_state_open_incidents_this_month_and_90_bars(client, given):
+def test_the_json_summary_has_state_open_incidents_this_month_and_90_bars(client, given, today):
     answer = client.get("/status/services.json")
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/json")
@@ -369,7 +385,7 @@ def test_the_json_summary_has_state_open_incidents_this_month_and_90_bars(client
         }
     ]
     month = mail["current_month"]
-    assert month["month"] == datetime.now(EASTERN).strftime("%Y-%m")
+    assert month["month"] == today.strftime("%Y-%m")
     assert month["target_pct"] == "99.900" and isinstance(month["met"], bool) and month["complete"] is False
     assert re.fullmatch(r"\d{2,3}\.\d{3}", month["availability_pct"])
     assert len(mail["uptime"]) == 90

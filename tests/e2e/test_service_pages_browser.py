@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -16,13 +16,13 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import LiveServer
-from tests.e2e.browser import EASTERN, LAUNCH_ARGS, assert_absent, assert_screenshot, post
+from tests.e2e.browser import LAUNCH_ARGS, assert_absent, assert_screenshot, post
 
 MONTHLY_CHARGE = "4321.98"
 PRIVATE = (MONTHLY_CHARGE, "4321", "4 321", "4,321", "$")
 
 
-def _given_a_service_with_an_open_incident(server: LiveServer) -> None:
+def _given_a_service_with_an_open_incident(server: LiveServer, today: date) -> None:
     for code in ("ESDC", "SQI"):
         post(
             server,
@@ -37,8 +37,8 @@ def _given_a_service_with_an_open_incident(server: LiveServer) -> None:
             "kind": "cloud",
             "supplier": "Nimbus Cloud",
             "ceiling": "1000000.00",
-            "start_date": (date.today() - timedelta(days=400)).isoformat(),
-            "end_date": (date.today() + timedelta(days=500)).isoformat(),
+            "start_date": (today - timedelta(days=400)).isoformat(),
+            "end_date": (today + timedelta(days=500)).isoformat(),
             "fee_rate": "0.02",
         },
     )
@@ -52,10 +52,10 @@ def _given_a_service_with_an_open_incident(server: LiveServer) -> None:
             "contract_id": "CLOUD-B",
             "organisations": ["ESDC", "SQI"],
             "monthly_charge": MONTHLY_CHARGE,
-            "registered_on": (datetime.now(EASTERN).date() - timedelta(days=120)).isoformat(),
+            "registered_on": (today - timedelta(days=120)).isoformat(),
         },
     )
-    now = datetime.now(UTC)
+    now = server.clock()  # the server's clock started where the test's was: they read the same
     post(
         server,
         "/v1/incidents",
@@ -86,10 +86,10 @@ def _given_a_service_with_an_open_incident(server: LiveServer) -> None:
 
 @pytest.mark.browser
 def test_the_service_status_page_shows_the_state_and_90_uptime_bars_in_english_and_french(
-    chromium: Path, live_server: LiveServer, tmp_path: Path
+    chromium: Path, live_server: LiveServer, tmp_path: Path, today: date
 ) -> None:
     # Given: a service with a P1 incident open for 45 minutes, updated 15 minutes ago
-    _given_a_service_with_an_open_incident(live_server)
+    _given_a_service_with_an_open_incident(live_server, today)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=LAUNCH_ARGS)
@@ -114,16 +114,13 @@ def test_the_service_status_page_shows_the_state_and_90_uptime_bars_in_english_a
             expect(chart).to_have_count(1)
             bars = page.locator("svg#uptime-MAIL rect")
             expect(bars).to_have_count(90)
-            today = datetime.now(EASTERN).date().isoformat()
-            expect(bars.last).to_have_attribute("data-date", today)
+            expect(bars.last).to_have_attribute("data-date", today.isoformat())
             expect(bars.last).not_to_have_attribute("data-state", "operational")
-            expect(bars.last.locator("title")).to_contain_text(f"{today}: ")
+            expect(bars.last.locator("title")).to_contain_text(f"{today.isoformat()}: ")
             expect(bars.last.locator("title")).to_contain_text("minutes of outage")
             assert bars.first.bounding_box() is not None, "the bars are not drawn"
             # And: the monthly table, this month first
-            expect(page.locator("#months-MAIL tbody tr").first).to_have_attribute(
-                "data-month", datetime.now(EASTERN).strftime("%Y-%m")
-            )
+            expect(page.locator("#months-MAIL tbody tr").first).to_have_attribute("data-month", today.strftime("%Y-%m"))
             assert_absent(page, PRIVATE)
             assert_screenshot(page, tmp_path / "status-services-en.png")
 
@@ -142,7 +139,7 @@ def test_the_service_status_page_shows_the_state_and_90_uptime_bars_in_english_a
             ).to_have_count(1)
             bars = page.locator("svg#uptime-MAIL rect")
             expect(bars).to_have_count(90)
-            expect(bars.last.locator("title")).to_contain_text(f"{today} : disponibilité de ")
+            expect(bars.last.locator("title")).to_contain_text(f"{today.isoformat()} : disponibilité de ")
             expect(page.locator("#months-MAIL tbody tr").first.locator("td").nth(1)).to_have_text(
                 re.compile(r"^99,900\u00a0%$")
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,9 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from processors.clocks import Clock
 from tests.conftest import LiveServer, orderledger_cli
-from tests.e2e.browser import EASTERN, LAUNCH_ARGS, assert_absent, assert_screenshot, post
+from tests.e2e.browser import LAUNCH_ARGS, assert_absent, assert_screenshot, post
 
 SUPPLIER = "Northern Micro Inc."
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September")
@@ -54,9 +55,11 @@ def wait_for_lines(server: LiveServer, org: str, period: str, count: int) -> dic
 
 
 @pytest.fixture
-def server(chromium: Path, tmp_path: Path) -> Any:
-    live = LiveServer(tmp_path / "live")
-    created = orderledger_cli(live.data_dir, "keys", "create", "--role", "client:ESDC", "--label", "ESDC finance")
+def server(chromium: Path, tmp_path: Path, clock: Clock) -> Any:
+    live = LiveServer(tmp_path / "live", clock=clock)
+    created = orderledger_cli(
+        live.data_dir, "keys", "create", "--role", "client:ESDC", "--label", "ESDC finance", clock=clock
+    )
     assert created.returncode == 0, created.stderr
     live.start()
     yield live, created.stdout.strip()
@@ -65,12 +68,11 @@ def server(chromium: Path, tmp_path: Path) -> Any:
 
 @pytest.mark.browser
 def test_a_finance_officer_reads_prints_and_drills_into_a_bilingual_statement(
-    chromium: Path, server: tuple[LiveServer, str], tmp_path: Path
+    chromium: Path, server: tuple[LiveServer, str], tmp_path: Path, today: date
 ) -> None:
     live, esdc_key = server
     # Given: one supplier invoice two months ago for ESDC and CRA, that month closed,
     # then a late invoice for it (a correction in last month).
-    today = datetime.now(EASTERN).date()
     closed_day, last_day = first_of_month(today, 2), first_of_month(today, 1)
     closed, last = closed_day.strftime("%Y-%m"), last_day.strftime("%Y-%m")
     post(

@@ -41,11 +41,10 @@ PRIVATE = (
 
 @pytest.mark.browser
 def test_a_placed_awarded_partly_delivered_order_is_found_on_the_bilingual_status_pages(
-    chromium: Path, live_server: LiveServer, tmp_path: Path
+    chromium: Path, live_server: LiveServer, tmp_path: Path, today: date
 ) -> None:
     # Given: an order placed 3 days ago, awarded 2 days ago,
     # and part of Ottawa's share delivered yesterday.
-    today = datetime.now(EASTERN).date()
     placed_at = datetime.combine(today - timedelta(days=3), time(10, 0), tzinfo=EASTERN)
     placed = post(live_server, "/v1/orders", order_body(placed_at=placed_at.isoformat()))
     order_id = str(placed["order_id"])

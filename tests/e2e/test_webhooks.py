@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,11 @@ from standardwebhooks import Webhook
 
 from api.app import create_app
 from events.audience import EventGrant
+from processors.clocks import Clock as LedgerClock
 from processors.settings import Settings
 from processors.webhook_dispatcher import RETRY_SCHEDULE_S
 from processors.wiring import Orderledger, build
+from tests.conftest import clock_setting
 from tests.webhook_receiver import Receiver
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,6 +35,8 @@ class Clock:
     """The dispatcher's clock, moved by hand through the retry schedule."""
 
     def __init__(self) -> None:
+        # Wall clock by protocol: the dispatcher's clock stamps Standard Webhooks signatures, which receivers
+        # check against their own clock; the ledger's clock (the `clock` fixture) is another.
         self.now = time.time()
 
     def __call__(self) -> float:
@@ -47,9 +51,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def hooked(tmp_path: Path) -> Iterator[Orderledger]:
+def hooked(tmp_path: Path, clock: LedgerClock) -> Iterator[Orderledger]:
     """An embedded ledger whose webhooks may reach loopback, with no dispatcher thread (tests drive it)."""
-    app = build(Settings(data_dir=tmp_path / "var", webhook_allowed_hosts="127.0.0.1", run_webhooks=False))
+    app = build(Settings(data_dir=tmp_path / "var", webhook_allowed_hosts="127.0.0.1", run_webhooks=False), clock=clock)
     yield app
     app.close()
 
@@ -128,8 +132,8 @@ def test_given_bad_subscriptions_then_a_clear_4xx(hooked, api, receiver, body, s
     assert answer.headers["content-type"].startswith("application/problem+json")
 
 
-def test_given_loopback_not_allowed_by_the_operator_then_a_subscription_to_it_is_refused(tmp_path, receiver):
-    app = build(Settings(data_dir=tmp_path / "var", run_webhooks=False))
+def test_given_loopback_not_allowed_by_the_operator_then_a_subscription_to_it_is_refused(tmp_path, receiver, clock):
+    app = build(Settings(data_dir=tmp_path / "var", run_webhooks=False), clock=clock)
     try:
         with TestClient(create_app(app)) as client:
             answer = client.post(
@@ -223,6 +227,17 @@ def test_given_a_receiver_answering_410_then_the_subscription_is_disabled(hooked
     assert len(receiver.received) == 1  # nothing more is sent
 
 
+# Webhook times (signatures, retries, rotation overlaps, replays due now) are the dispatcher's, on the system
+# clock, whichever day the ledger's clock says: the same whether the ledger's clock is behind or ahead of it.
+LEDGER_CLOCKS = pytest.mark.parametrize(
+    "clock",
+    [None, datetime(2099, 1, 1, 12, tzinfo=UTC)],
+    ids=["ledger clock on the fixed today", "ledger clock years ahead"],
+    indirect=True,
+)
+
+
+@LEDGER_CLOCKS
 def test_given_a_secret_rotation_then_deliveries_carry_both_signatures_during_the_overlap(hooked, api, receiver):
     broker = bearer(hooked)
     subscription = subscribe(api, broker, receiver.url)
@@ -236,7 +251,9 @@ def test_given_a_secret_rotation_then_deliveries_carry_both_signatures_during_th
         assert Webhook(secret).verify(delivery["body"], delivery["headers"])["subject"] == "organisation-ESDC"
 
 
-def test_given_a_failing_event_then_later_events_of_its_stream_wait_and_other_streams_go_on(hooked, api, receiver):
+def test_given_a_failing_event_then_later_events_of_its_stream_wait_and_other_streams_go_on(
+    hooked, api, receiver, today
+):
     from tests.orders_given import days_ago, order_body
 
     clock = Clock()
@@ -246,7 +263,7 @@ def test_given_a_failing_event_then_later_events_of_its_stream_wait_and_other_st
     # Given an order placed and awarded, whose first event the receiver refuses once
     placed = api.post("/v1/orders", json=order_body(), headers=broker).json()["order_id"]
     awarded = api.post(
-        f"/v1/orders/{placed}/award", json={"contract_number": "CU-1", "awarded_on": days_ago(0)}, headers=broker
+        f"/v1/orders/{placed}/award", json={"contract_number": "CU-1", "awarded_on": days_ago(0, today)}, headers=broker
     )
     assert awarded.status_code == 200, awarded.text
     receiver.script = [(503, {})]
@@ -286,11 +303,11 @@ def test_given_a_hanging_receiver_then_other_subscriptions_are_still_served(hook
 
 
 def test_given_the_dispatcher_killed_mid_delivery_then_every_event_arrives_at_least_once_and_once_after_dedup(
-    tmp_path, receiver
+    tmp_path, receiver, clock
 ):
     # Given 30 events to deliver to a slow receiver, and a dispatcher process
     data = tmp_path / "var"
-    setup = build(Settings(data_dir=data, run_webhooks=False, webhook_allowed_hosts="127.0.0.1"))
+    setup = build(Settings(data_dir=data, run_webhooks=False, webhook_allowed_hosts="127.0.0.1"), clock=clock)
     with TestClient(create_app(setup)) as client:
         broker = bearer(setup)
         subscribe(client, broker, receiver.url, from_position=0)
@@ -304,6 +321,7 @@ def test_given_the_dispatcher_killed_mid_delivery_then_every_event_arrives_at_le
         "ORDERLEDGER_DATA_DIR": str(data),
         "ORDERLEDGER_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
         "ORDERLEDGER_WEBHOOK_LEASE_SECONDS": "16",
+        **clock_setting(clock),
     }
     command = [sys.executable, "-m", "api.cli", "webhooks"]
     # When it is killed after a few deliveries, mid-delivery
@@ -331,6 +349,7 @@ def test_given_the_dispatcher_killed_mid_delivery_then_every_event_arrives_at_le
     assert len(dict.fromkeys(ids)) == 30
 
 
+@LEDGER_CLOCKS
 def test_given_delivered_events_when_replayed_by_position_or_ledger_time_then_they_come_again(hooked, api, receiver):
     broker = bearer(hooked)
     sid = subscribe(api, broker, receiver.url)["subscription_id"]

@@ -13,13 +13,15 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import PostgresDatabase, free_port
+from processors.clocks import Clock
+from tests.conftest import PostgresDatabase, clock_setting, free_port
 
 
 class ServerStack:
     """`orderledger serve` (API + relay) and `orderledger worker`s on one database and topic prefix."""
 
-    def __init__(self, database: PostgresDatabase, bootstrap: str, logs: Path) -> None:
+    def __init__(self, database: PostgresDatabase, bootstrap: str, logs: Path, *, clock: Clock) -> None:
+        self.clock = clock
         self.database = database
         self.bootstrap = bootstrap
         self.logs = logs
@@ -44,7 +46,7 @@ class ServerStack:
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "api.cli", *args],
-            env=self.env,
+            env={**self.env, **clock_setting(self.clock)},
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -54,7 +56,7 @@ class ServerStack:
     def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the child's life
         self.ops_ports[name] = free_port()  # a worker's or relay's /metrics, /healthz, /readyz
-        env = {**self.env, "ORDERLEDGER_OPS_PORT": str(self.ops_ports[name])}
+        env = {**self.env, **clock_setting(self.clock), "ORDERLEDGER_OPS_PORT": str(self.ops_ports[name])}
         process = subprocess.Popen([sys.executable, "-m", *args], env=env, stdout=log, stderr=log)
         self.processes[name] = process
         return process

@@ -16,9 +16,11 @@ from tests.conftest import LiveServer, orderledger_cli
 from tests.orders_given import OTTAWA, days_ago, order_body
 
 
-def test_given_appends_in_flight_when_the_server_is_killed_then_every_acknowledged_command_survives(tmp_path):
+def test_given_appends_in_flight_when_the_server_is_killed_then_every_acknowledged_command_survives(
+    tmp_path, clock, today
+):
     # Given: a server taking a steady stream of orders, awards and deliveries from 3 clients
-    server = LiveServer(tmp_path / "crash")
+    server = LiveServer(tmp_path / "crash", clock=clock)
     server.start()
     acknowledged: list[tuple[str, int]] = []  # (order_id, stream_version) of each 2xx answer
     stop = threading.Event()
@@ -34,14 +36,17 @@ def test_given_appends_in_flight_when_the_server_is_killed_then_every_acknowledg
                     order_id = placed.json()["order_id"]
                     acknowledged.append((order_id, placed.json()["stream_version"]))
                     if rnd.random() < 0.7:
-                        awarded = http.post(
-                            f"/v1/orders/{order_id}/award", json={"contract_number": "CU-1", "awarded_on": days_ago(0)}
-                        )
+                        award = {"contract_number": "CU-1", "awarded_on": days_ago(0, today)}
+                        awarded = http.post(f"/v1/orders/{order_id}/award", json=award)
                         if awarded.status_code == 200:
                             acknowledged.append((order_id, awarded.json()["stream_version"]))
                             delivered = http.post(
                                 f"/v1/orders/{order_id}/deliveries",
-                                json={"delivered_on": days_ago(0), "location": OTTAWA, "quantities": {"LAT-5450": 1}},
+                                json={
+                                    "delivered_on": days_ago(0, today),
+                                    "location": OTTAWA,
+                                    "quantities": {"LAT-5450": 1},
+                                },
                             )
                             if delivered.status_code == 200:
                                 acknowledged.append((order_id, delivered.json()["stream_version"]))
@@ -69,7 +74,7 @@ def test_given_appends_in_flight_when_the_server_is_killed_then_every_acknowledg
         for order_id, version in acknowledged:
             assert len(ledger.read_stream(order_id)) >= version, (order_id, version)
         # the hash chain holds
-        verified = orderledger_cli(server.data_dir, "verify")
+        verified = orderledger_cli(server.data_dir, "verify", clock=clock)
         assert verified.returncode == 0, verified.stdout
         # the live projection catches up and applied no event twice
         head = ledger.head()
@@ -90,20 +95,20 @@ def test_given_appends_in_flight_when_the_server_is_killed_then_every_acknowledg
         server.stop()
 
 
-def test_given_a_tampered_row_when_verify_runs_then_it_names_that_position(tmp_path):
+def test_given_a_tampered_row_when_verify_runs_then_it_names_that_position(tmp_path, clock):
     import sqlite3
 
     # Given: the demo ledger, with one row changed behind the trigger's back
     data_dir = tmp_path / "tamper"
-    assert orderledger_cli(data_dir, "demo").returncode == 0
-    assert orderledger_cli(data_dir, "verify").returncode == 0
+    assert orderledger_cli(data_dir, "demo", clock=clock).returncode == 0
+    assert orderledger_cli(data_dir, "verify", clock=clock).returncode == 0
     raw = sqlite3.connect(data_dir / "ledger.db")
     raw.execute("DROP TRIGGER ledger_events_no_update")
     raw.execute("UPDATE ledger_events SET actor = 'someone-else' WHERE position = 17")
     raw.commit()
     raw.close()
     # When
-    verified = orderledger_cli(data_dir, "verify")
+    verified = orderledger_cli(data_dir, "verify", clock=clock)
     # Then
     assert verified.returncode == 1
     assert "FAILED at position 17" in verified.stdout

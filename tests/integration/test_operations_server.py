@@ -52,7 +52,7 @@ def watched(server_stack, tmp_path):
         prometheus.stop()
 
 
-def test_given_orders_flowing_through_kafka_then_prometheus_sees_appends_publishes_and_applies_move(watched):
+def test_given_orders_flowing_through_kafka_then_prometheus_sees_appends_publishes_and_applies_move(watched, today):
     stack, prometheus = watched
     wait_until(
         lambda: prometheus.value('count(up{job=~"orderledger-.*"} == 1)') == 2, 60, "both targets to be up", every=0.5
@@ -66,7 +66,7 @@ def test_given_orders_flowing_through_kafka_then_prometheus_sees_appends_publish
             assert http.post("/v1/orders", json=order_body()).status_code == 201
         refused = http.post(
             f"/v1/orders/{order_id}/deliveries",
-            json={"delivered_on": days_ago(0), "location": OTTAWA, "quantities": {"LAT-5450": 1}},
+            json={"delivered_on": days_ago(0, today), "location": OTTAWA, "quantities": {"LAT-5450": 1}},
         )
         assert refused.status_code == 422
         code = refused.json()["code"]

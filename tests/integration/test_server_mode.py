@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
 
 import httpx
 import pytest
@@ -28,7 +27,8 @@ from processors.sql import SqliteDatabase
 from processors.wiring import build
 from projections.catalogue import PROJECTIONS
 from projections.order_status import ORDER_STATUS
-from tests.contract.test_modes import ticking_clock
+from tests.conftest import EASTERN
+from tests.contract.test_modes import TICKING_DAY, ticking_clock
 from tests.integration.server_stack import wait_until
 from tests.orders_given import OTTAWA, days_ago, order_body
 
@@ -84,6 +84,7 @@ class Load:
 
     def __init__(self, stack, clients: int = 2) -> None:
         self.stack = stack
+        self.today = stack.clock().astimezone(EASTERN).date()
         self.acknowledged: list[tuple[str, int]] = []
         self.errors: list[int] = []
         self._stop = threading.Event()
@@ -110,14 +111,17 @@ class Load:
                         continue
                     order_id = placed.json()["order_id"]
                     self.acknowledged.append((order_id, 1))
-                    awarded = http.post(
-                        f"/v1/orders/{order_id}/award", json={"contract_number": "CU-1", "awarded_on": days_ago(0)}
-                    )
+                    award = {"contract_number": "CU-1", "awarded_on": days_ago(0, self.today)}
+                    awarded = http.post(f"/v1/orders/{order_id}/award", json=award)
                     if awarded.status_code == 200:
                         self.acknowledged.append((order_id, 2))
                         delivered = http.post(
                             f"/v1/orders/{order_id}/deliveries",
-                            json={"delivered_on": days_ago(0), "location": OTTAWA, "quantities": {"LAT-5450": 1}},
+                            json={
+                                "delivered_on": days_ago(0, self.today),
+                                "location": OTTAWA,
+                                "quantities": {"LAT-5450": 1},
+                            },
                         )
                         if delivered.status_code == 200:
                             self.acknowledged.append((order_id, 3))
@@ -149,9 +153,9 @@ def test_given_the_demo_data_when_projected_through_kafka_and_faust_then_it_equa
         ),
         clock=ticking_clock(),
     )
-    load_demo(server.desk, date(2026, 11, 23))
+    load_demo(server.desk, TICKING_DAY)
     embedded = build(Settings(data_dir=tmp_path / "embedded"), clock=ticking_clock())
-    load_demo(embedded.desk, date(2026, 11, 23))
+    load_demo(embedded.desk, TICKING_DAY)
     assert embedded.runner is not None
     embedded.runner.catch_up()
     # When: the relay publishes it and a faust worker projects it
@@ -187,16 +191,16 @@ def test_given_the_demo_data_when_projected_through_kafka_and_faust_then_it_equa
 
 
 @pytest.mark.skipif(shutil.which("kcat") is None, reason="Debian's kcat is not installed")
-def test_given_published_orders_when_kcat_reads_the_topic_then_an_orders_events_come_in_order(server_stack):
+def test_given_published_orders_when_kcat_reads_the_topic_then_an_orders_events_come_in_order(server_stack, today):
     stack = server_stack
     stack.start_api()
     with httpx.Client(base_url=stack.url, headers=stack.broker_headers, timeout=10) as http:
         order_id = http.post("/v1/orders", json=order_body()).json()["order_id"]
         http.post("/v1/orders", json=order_body())
-        http.post(f"/v1/orders/{order_id}/award", json={"contract_number": "CU-1", "awarded_on": days_ago(0)})
+        http.post(f"/v1/orders/{order_id}/award", json={"contract_number": "CU-1", "awarded_on": days_ago(0, today)})
         http.post(
             f"/v1/orders/{order_id}/deliveries",
-            json={"delivered_on": days_ago(0), "location": OTTAWA, "quantities": {"LAT-5450": 1}},
+            json={"delivered_on": days_ago(0, today), "location": OTTAWA, "quantities": {"LAT-5450": 1}},
         )
     topic = topic_for(stack.prefix, "order")
 
@@ -229,7 +233,9 @@ def test_given_published_orders_when_kcat_reads_the_topic_then_an_orders_events_
     assert records[0][1]["order_id"] == order_id and "type" in records[0][1]
 
 
-def test_given_published_events_when_read_with_the_cloudevents_sdk_then_they_are_the_ledgers_events(server_stack):
+def test_given_published_events_when_read_with_the_cloudevents_sdk_then_they_are_the_ledgers_events(
+    server_stack, today
+):
     from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
     from cloudevents.core.formats.json import JSONFormat
 
@@ -237,7 +243,7 @@ def test_given_published_events_when_read_with_the_cloudevents_sdk_then_they_are
     stack.start_api()
     with httpx.Client(base_url=stack.url, headers=stack.broker_headers, timeout=10) as http:
         order_id = http.post("/v1/orders", json=order_body()).json()["order_id"]
-        http.post(f"/v1/orders/{order_id}/award", json={"contract_number": "CU-7", "awarded_on": days_ago(0)})
+        http.post(f"/v1/orders/{order_id}/award", json={"contract_number": "CU-7", "awarded_on": days_ago(0, today)})
     consumer = Consumer(
         {"bootstrap.servers": stack.bootstrap, "group.id": f"{stack.prefix}-sdk", "auto.offset.reset": "earliest"}
     )
@@ -268,7 +274,9 @@ def test_given_published_events_when_read_with_the_cloudevents_sdk_then_they_are
     assert received[0].get_dataschema().endswith("/v1/schemas/ca.orderledger.order.placed.v1.json")
 
 
-def test_given_an_append_held_open_when_others_wait_then_neither_relay_nor_worker_skips_it(server_stack, tmp_path):
+def test_given_an_append_held_open_when_others_wait_then_neither_relay_nor_worker_skips_it(
+    server_stack, tmp_path, clock
+):
     """The late-commit trap end to end: the held event reaches Kafka and the projection too."""
     stack = server_stack
     ensure_topics(stack.bootstrap, stack.prefix, 3, 1)
@@ -281,7 +289,7 @@ def test_given_an_append_held_open_when_others_wait_then_neither_relay_nor_worke
         kafka_bootstrap=stack.bootstrap,
         topic_prefix=stack.prefix,
     )
-    held, others = build(settings), build(settings)
+    held, others = build(settings, clock=clock), build(settings, clock=clock)
     release, holding = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -293,11 +301,11 @@ def test_given_an_append_held_open_when_others_wait_then_neither_relay_nor_worke
 
     try:
         for _ in range(3):
-            others.desk.place(*draft(order_body()))
-        slow = threading.Thread(target=lambda: held.desk.place(*draft(order_body(client_org="ASPC"))))
+            others.desk.place(*draft(order_body(), clock()))
+        slow = threading.Thread(target=lambda: held.desk.place(*draft(order_body(client_org="ASPC"), clock())))
         slow.start()
         assert holding.wait(10)
-        fast = [threading.Thread(target=lambda: others.desk.place(*draft(order_body()))) for _ in range(4)]
+        fast = [threading.Thread(target=lambda: others.desk.place(*draft(order_body(), clock()))) for _ in range(4)]
         for thread in fast:
             thread.start()
         time.sleep(3)  # the relay and the worker keep polling meanwhile

@@ -20,6 +20,7 @@ from events.cloud_events import cloud_type
 from events.schema_catalogue import dump_example, entries
 from processors.settings import Settings
 from processors.wiring import build
+from tests.conftest import clock_on
 
 HERE = Path(__file__).resolve().parent
 DEMO_DAY = date(2026, 11, 23)
@@ -28,7 +29,7 @@ DEMO_DAY = date(2026, 11, 23)
 def demo_samples() -> dict[str, dict[str, object]]:
     """CloudEvents type -> the data of its smallest event in the demo ledger."""
     with tempfile.TemporaryDirectory(prefix="orderledger-samples-") as scratch:
-        app = build(Settings(data_dir=Path(scratch) / "var"))
+        app = build(Settings(data_dir=Path(scratch) / "var"), clock=clock_on(DEMO_DAY))
         try:
             load_demo(app.desk, DEMO_DAY)
             found: dict[str, dict[str, object]] = {}

@@ -38,3 +38,22 @@ def test_given_settings_then_they_cannot_be_changed_after_start():
     settings = load_settings({}, environ={})
     with pytest.raises(ValueError):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_given_a_clock_instant_then_the_ledgers_clock_starts_there_and_runs_on():
+    from datetime import UTC, datetime, timedelta
+
+    from processors.clocks import clock_started_at
+
+    settings = load_settings({}, environ={"ORDERLEDGER_CLOCK": "2026-03-08T12:00:00-04:00"})
+    assert settings.clock == datetime(2026, 3, 8, 16, 0, tzinfo=UTC)
+    assert load_settings({}, environ={}).clock is None  # the system clock
+    clock = clock_started_at(settings.clock)
+    first, second = clock(), clock()
+    assert settings.clock <= first <= second < settings.clock + timedelta(seconds=5)
+    assert first.tzinfo == UTC
+
+
+def test_given_a_clock_instant_without_its_utc_offset_then_start_fails_saying_which():
+    with pytest.raises(SettingsError, match="clock"):
+        load_settings({}, environ={"ORDERLEDGER_CLOCK": "2026-03-08T12:00:00"})

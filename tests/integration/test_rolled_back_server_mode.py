@@ -213,7 +213,9 @@ def test_given_a_worker_whose_rows_and_topics_hold_lost_events_then_it_waits_for
             rebuilt = stack.cli("rebuild")
             assert rebuilt.returncode == 0, rebuilt.stderr
             new_order = place(app, "B. Gagnon")
-            assert new_order == projected[1]  # the lost order's number, given again
+            # a number is never given twice: the series was not restored with the ledger, so the lost orders'
+            # numbers (which Kafka still holds) are not reused
+            assert new_order not in {*projected, unseen}
             rewound = stack.cli("relay-rewind", "--to", str(kept))
             assert rewound.returncode == 0, rewound.stderr
             # Then: the worker parks the unseen order's events, which Kafka holds and the ledger does not

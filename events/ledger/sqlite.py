@@ -227,22 +227,20 @@ class SqliteLedger:
 
     def read_streams(self, stream_ids: list[str]) -> dict[str, list[RecordedEvent]]:
         found: dict[str, list[RecordedEvent]] = {}
-        unique = sorted(set(stream_ids))
-        for start in range(0, len(unique), 500):  # well under SQLite's bound on parameters
-            chunk = unique[start : start + 500]
-            rows = (
-                self._db.get()
-                .execute(
-                    f"SELECT {_COLUMNS} FROM ledger_events WHERE stream_id IN ({', '.join('?' * len(chunk))})"
-                    " ORDER BY stream_id, stream_version",
-                    chunk,
-                )
-                .fetchall()
-            )
-            for row in rows:
-                event = recorded_from_row(row)
-                found.setdefault(event.stream_id, []).append(event)
+        select = f"SELECT {_COLUMNS} FROM ledger_events"
+        for row in self._where_in(select, "stream_id", stream_ids, " ORDER BY stream_id, stream_version"):
+            event = recorded_from_row(row)
+            found.setdefault(event.stream_id, []).append(event)
         return found
+
+    def _where_in(self, select: str, column: str, values: list[Any], order: str = "") -> Iterator[Any]:
+        """The rows of `select` whose `column` is one of `values`, asked for 500 at a time (under SQLite's
+        bound on parameters)."""
+        unique = sorted(set(values))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            yield from self._db.get().execute(f"{select} WHERE {column} IN ({marks}){order}", chunk).fetchall()
 
     def read_events(self, event_ids: list[str]) -> list[RecordedEvent]:
         if not event_ids:
@@ -271,19 +269,8 @@ class SqliteLedger:
         return int(row[0] or 0)
 
     def hashes(self, positions: list[int]) -> dict[int, str]:
-        found: dict[int, str] = {}
-        unique = sorted(set(positions))
-        for start in range(0, len(unique), 500):  # well under SQLite's bound on parameters
-            chunk = unique[start : start + 500]
-            rows = (
-                self._db.get()
-                .execute(
-                    f"SELECT position, hash FROM ledger_events WHERE position IN ({', '.join('?' * len(chunk))})", chunk
-                )
-                .fetchall()
-            )
-            found.update({int(position): str(digest) for position, digest in rows})
-        return found
+        rows = self._where_in("SELECT position, hash FROM ledger_events", "position", positions)
+        return {int(position): str(digest) for position, digest in rows}
 
     def find_command(self, key: str) -> CommandOutcome | None:
         row = (

@@ -16,25 +16,11 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import LiveServer
+from tests.contracts_given import near_ceiling_and_unused_inventory
 from tests.e2e.browser import LAUNCH_ARGS, assert_absent, assert_screenshot, post
 
 # Public pages show percentages, dates, suppliers, contract ids and stock counts: never money.
 PRIVATE = ("$", "100000", "100 000", "30000", "32000", "60000", "1289", "0.02", "INV-1001", "ESDC")
-
-
-def _consume(server: LiveServer, contract_id: str, amount: str, on: date) -> None:
-    post(
-        server,
-        f"/v1/contracts/{contract_id}/consumption",
-        {
-            "client_org": "ESDC",
-            "amount": amount,
-            "period": on.strftime("%Y-%m"),
-            "source": "supplier_invoice_line",
-            "reference": "INV-1001",
-            "recorded_on": on.isoformat(),
-        },
-    )
 
 
 @pytest.mark.browser
@@ -43,36 +29,7 @@ def test_a_contract_near_its_ceiling_shows_on_the_bilingual_contracts_dashboard(
 ) -> None:
     # Given: a standing offer started ~300 days ago, expiring in 60 days, consumed to 92 %,
     # and an inventory contract expiring in 400 days with nothing consumed.
-    expires = today + timedelta(days=60)
-    post(
-        live_server,
-        "/v1/contracts",
-        {
-            "contract_id": "SO-NEAR",
-            "kind": "standing_offer",
-            "supplier": "Compugen Inc.",
-            "ceiling": "100000.00",
-            "start_date": (today - timedelta(days=300)).isoformat(),
-            "end_date": expires.isoformat(),
-            "renewal_options": [{"option_id": "OPT-1", "months": 12}],
-            "fee_rate": "0.02",
-        },
-    )
-    for days_ago, amount in ((250, "30000.00"), (150, "30000.00"), (40, "32000.00")):
-        _consume(live_server, "SO-NEAR", amount, today - timedelta(days=days_ago))
-    post(
-        live_server,
-        "/v1/contracts",
-        {
-            "contract_id": "INV-7",
-            "kind": "inventory",
-            "supplier": "Northern Micro",
-            "ceiling": "60000.00",
-            "start_date": (today - timedelta(days=30)).isoformat(),
-            "end_date": (today + timedelta(days=400)).isoformat(),
-            "inventory": [{"sku": "LAT-5450", "quantity": 40, "unit_price": "1289.00"}],
-        },
-    )
+    expires = near_ceiling_and_unused_inventory(lambda path, body: post(live_server, path, body), today)
     seen = httpx.get(f"{live_server.url}/v1/contracts/SO-NEAR", headers=live_server.broker, timeout=10)
     assert seen.status_code == 200, seen.text
     assert seen.json()["used_pct"] == "92.0"

@@ -321,3 +321,26 @@ def test_after_an_unexpected_error_the_client_keeps_its_keep_alive_connection(le
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# ---------------------------------------------------------------- what a path allows
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/v1/orders", "GET, OPTIONS, POST"),
+        ("/v1/orders/ORD-2026-000001", "GET, OPTIONS"),
+        ("/v1/subscriptions/sub_0123456789abcdef", "DELETE, GET, OPTIONS"),
+        ("/openapi.json", "GET, HEAD, OPTIONS"),
+    ],
+)
+def test_options_and_a_405_list_every_method_of_the_path(http, path, allowed):
+    answered = http.options(path)
+    assert (answered.status_code, answered.headers["allow"]) == (204, allowed)
+    refused = http.request("PATCH", path)
+    assert (refused.status_code, refused.headers["allow"]) == (405, allowed)
+
+
+def test_options_on_a_path_that_is_none_is_a_404(http):
+    assert http.options("/v1/nothing-here").status_code == 404

@@ -16,7 +16,7 @@ caller before it reads the body; what the caller may then see of an organisation
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from typing import Annotated, Any
@@ -24,8 +24,9 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request, Response, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.routing import BaseRoute
 
 from api.problems import Problem
 from api.request_body import StrictBody
@@ -210,10 +211,20 @@ def every_route_declares_its_access(app: FastAPI) -> None:
 
     FastAPI's own documentation routes (/openapi.json, /docs, /redoc) and the static files are public.
     """
-    for route in iter_route_contexts(app.routes):
-        original = route.original_route
-        if isinstance(original, APIRoute) and not isinstance(original, LedgerRoute):
+    for route in _original_routes(app.routes):
+        if isinstance(route, APIRoute) and not isinstance(route, LedgerRoute):
             raise UndeclaredAccess(f"{route.path} is not a LedgerRoute: give its router route_class=LedgerRoute")
+
+
+def _original_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """The routes as declared, through included routers (FastAPI keeps an included router whole and resolves
+    its routes on first request: walking them as declared does not make it resolve all of them now)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _original_routes(included.routes)
+        else:
+            yield route
 
 
 class LedgerRoute(APIRoute):
@@ -243,9 +254,15 @@ class LedgerRoute(APIRoute):
         return admit_then_read
 
     def _strict_body(self) -> StrictBody | None:
-        if self.body_field is None or self._embed_body_fields or isinstance(self.body_field.field_info, params.Form):
-            return None
-        return StrictBody(self.body_field.field_info.annotation)
+        """Built once per route (a TypeAdapter takes milliseconds), though each app including it asks again."""
+        if not hasattr(self, "_body_reader"):
+            reads_json = not (
+                self.body_field is None
+                or self._embed_body_fields
+                or isinstance(self.body_field.field_info, params.Form)
+            )
+            self._body_reader = StrictBody(self.body_field.field_info.annotation) if reads_json else None
+        return self._body_reader
 
 
 def _is_json(request: Request) -> bool:

@@ -137,7 +137,7 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
         return RedirectResponse("/status")
 
     every_route_declares_its_access(app)
-    app.state.path_methods = PathMethods.of(app)
+    app.state.path_methods = PathMethods(app)
     app.add_middleware(UnexpectedErrors)  # innermost: the ones outside it see its 500 as any answer
     app.add_middleware(AnswerOptions, methods=app.state.path_methods)
     app.add_middleware(

@@ -8,7 +8,6 @@ from every route of the app.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
@@ -17,22 +16,23 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 class PathMethods:
-    """Each route's path pattern and methods; `allowed(path)` is their union over the patterns that match."""
+    """Each route's path pattern and methods; `allowed(path)` is their union over the patterns that match.
 
-    def __init__(self, routes: Iterable[tuple[str, Iterable[str]]]) -> None:
-        self._routes: list[tuple[re.Pattern[str], frozenset[str]]] = [
-            (compile_path(path)[0], frozenset(methods)) for path, methods in routes
-        ]
+    Built from the app's routes on first use (an OPTIONS or a 405 is rare; building it at start would make
+    FastAPI resolve every route of every router for every app, tests' apps included).
+    """
 
-    @classmethod
-    def of(cls, app: FastAPI) -> PathMethods:
-        return cls(
-            (route.path, route.methods or ())
-            for route in iter_route_contexts(app.routes)
-            if route.path and route.methods
-        )
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+        self._routes: list[tuple[re.Pattern[str], frozenset[str]]] | None = None
 
     def allowed(self, path: str) -> list[str]:
+        if self._routes is None:
+            self._routes = [
+                (compile_path(route.path)[0], frozenset(route.methods))
+                for route in iter_route_contexts(self._app.routes)
+                if route.path and route.methods
+            ]
         methods: set[str] = set()
         for pattern, route_methods in self._routes:
             if pattern.match(path):

@@ -477,3 +477,22 @@ def test_lists_show_each_key_only_what_it_may_see(world: World, path: str, field
     assert listed("integrator_none") == set()
     if path != "/v1/subscriptions":  # a client key has no subscriptions (403, in the matrix)
         assert own in listed("client_a") and other not in listed("client_a")
+
+
+def test_a_route_without_a_declaration_cannot_be_built_and_an_app_with_one_does_not_start():
+    from fastapi import APIRouter, FastAPI
+
+    from api.access import DECLARE_PUBLIC, LedgerRoute, UndeclaredAccess, every_route_declares_its_access
+
+    declared = APIRouter(route_class=LedgerRoute)
+    with pytest.raises(UndeclaredAccess, match="declares 0 accesses"):
+        declared.get("/v1/new-report")(lambda: {})
+    declared.get("/v1/new-report", dependencies=DECLARE_PUBLIC)(lambda: {})
+    plain = APIRouter()  # a router someone forgot to make declare its routes
+    plain.get("/v1/forgotten")(lambda: {})
+    app = FastAPI()
+    app.include_router(declared)
+    every_route_declares_its_access(app)
+    app.include_router(plain)
+    with pytest.raises(UndeclaredAccess, match="/v1/forgotten"):
+        every_route_declares_its_access(app)

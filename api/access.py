@@ -232,12 +232,17 @@ class LedgerRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
-        access = declared(self.dependant, f"{','.join(sorted(self.methods))} {path}")
-        self.openapi_extra = {**(self.openapi_extra or {}), "x-orderledger-access": access.declaration()}
+        self.openapi_extra = {**(self.openapi_extra or {}), "x-orderledger-access": self._access().declaration()}
+
+    def _access(self) -> Declaration:
+        """The route's declaration, found once (FastAPI asks for the handler again for each app including it)."""
+        if not hasattr(self, "_declaration"):
+            self._declaration = declared(self.dependant, f"{','.join(sorted(self.methods))} {self.path}")
+        return self._declaration
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        access = declared(self.dependant, self.path)
+        access = self._access()
         admits = isinstance(access, Access) and not isinstance(access, SignInPage)
         body = self._strict_body()
 

@@ -67,18 +67,19 @@ def create_app(ledger_app: Orderledger, start_runner: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Stops only what it started: with start_runner=False the caller runs (and stops) them itself.
+        started: list[Any] = []
         if start_runner and ledger_app.runner:
-            ledger_app.runner.start()
+            started.append(ledger_app.runner)
         if start_runner and ledger_app.settings.run_webhooks:
-            ledger_app.dispatcher.start()
+            started.append(ledger_app.dispatcher)
         if start_runner and verifier:
-            verifier.start()
+            started.append(verifier)
+        for component in started:
+            component.start()
         yield
-        if verifier:
-            verifier.stop()
-        ledger_app.dispatcher.stop()
-        if ledger_app.runner:
-            ledger_app.runner.stop()
+        for component in reversed(started):
+            component.stop()
 
     app = FastAPI(
         title="orderledger",

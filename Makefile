@@ -43,7 +43,7 @@ test: install system-packages lint typecheck
 
 # The long fuzz campaign: schemathesis over every operation of /openapi.json with the broker's key, what the
 # schema allows and what it does not, FUZZ_EXAMPLES examples each, and the extremes of dates and amounts in the
-# commands' real bodies; 0 server errors or it fails. `make test` runs the same checks with 10 examples.
+# commands' real bodies; 0 server errors or it fails. `make test` runs the same checks with 6 examples.
 FUZZ_EXAMPLES ?= 200
 fuzz: install
 	mkdir -p var

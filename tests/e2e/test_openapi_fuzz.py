@@ -5,7 +5,7 @@ the whole calendar (year 1 to 9999) and the ids of real orders, contracts, servi
 the requests reach the deciders, not only the validation. A second test sends the extremes of every
 kind of value (dates, moments, amounts, quantities) through the commands' real bodies.
 
-`make test` runs ORDERLEDGER_FUZZ_EXAMPLES examples per operation and mode (default 10); `make fuzz`
+`make test` runs ORDERLEDGER_FUZZ_EXAMPLES examples per operation and mode (default 6); `make fuzz`
 runs the long campaign (200).
 """
 
@@ -32,7 +32,7 @@ from processors.settings import Settings
 from processors.wiring import build
 from tests.orders_given import order_body
 
-EXAMPLES = int(os.environ.get("ORDERLEDGER_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("ORDERLEDGER_FUZZ_EXAMPLES", "6"))
 NOW = datetime(2026, 11, 16, 17, 0, tzinfo=UTC)  # the ledger's clock: fixed, so every run sends the same world
 
 EXTREME_DATES = [date.min, date(1999, 12, 31), date(2000, 1, 1), date(2026, 11, 17), date(2026, 11, 18), date.max]

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from events.errors import CommandRejected
+from events.kernel.errors import CommandRejected
 from events.ledger import LedgerUnavailable
 from processors import structured_logs
 from processors.settings import SettingsError, load_settings
@@ -134,7 +134,7 @@ def _serve(app: Orderledger, args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=settings.log_level,
         log_config=None,  # structured_logs.configure made uvicorn's loggers JSON already
-        access_log=False,  # api/request_log.py writes one JSON line per request, with its correlation id
+        access_log=False,  # api/app/request_log.py writes one JSON line per request, with its correlation id
         timeout_graceful_shutdown=5,
     )
     if relay:
@@ -290,8 +290,8 @@ def _webhooks(app: Orderledger, args: argparse.Namespace) -> int:
 
 
 def _keys(app: Orderledger, args: argparse.Namespace) -> int:
-    from events.audience import EventGrant, type_patterns
-    from events.catalogue import CLOUD_TYPES
+    from events.ledger.catalogue import CLOUD_TYPES
+    from events.publishing.audience import EventGrant, type_patterns
     from processors.access_keys import InvalidRole
 
     if args.keys_command == "create":
@@ -322,7 +322,7 @@ def _contract_clock(app: Orderledger, args: argparse.Namespace) -> int:
     import uuid
     from datetime import date
 
-    from events.command_handling import CommandContext
+    from events.handling.desk import CommandContext
 
     now = app.clock()
     try:

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from confluent_kafka import Consumer, TopicPartition
 
-from events.catalogue import STREAM_TYPES
+from events.ledger.catalogue import STREAM_TYPES
 from processors.relay import topic_for
 from projections.catalogue import PROJECTIONS
 

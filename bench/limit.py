@@ -26,9 +26,9 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.cloud_events import data_bytes, kafka_headers
 from events.ledger import RECORDED_COLUMNS, RecordedEvent
 from events.ledger.postgres import SCHEMA
+from events.publishing.cloud_events import data_bytes, kafka_headers
 
 LIMIT_SCHEMA = "bench_limit"
 LIMIT_TABLE = f"{LIMIT_SCHEMA}.ledger_events"

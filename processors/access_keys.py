@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from events.audience import ALL, EVERYTHING, NOTHING, EventGrant
+from events.publishing.audience import ALL, EVERYTHING, NOTHING, EventGrant
 from processors.sql import SqlDatabase
 
 ROLE = re.compile(r"^(broker|integrator|client:[A-Z][A-Z0-9-]{1,15})$")

@@ -10,10 +10,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from events.audience import EventGrant, concerned_organisations
-from events.catalogue import decode
-from events.cloud_events import cloud_type
 from events.ledger import Ledger, RecordedEvent
+from events.ledger.catalogue import decode
+from events.publishing.audience import EventGrant, concerned_organisations
+from events.publishing.cloud_events import cloud_type
 
 OPENINGS_REMEMBERED = 20_000
 SCAN_LIMIT = 5_000  # events read per page at most, however few pass the filter: the cursor still moves

@@ -16,10 +16,10 @@ from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from events.catalogue import STREAM_TYPES
-from events.cloud_events import topic_for
 from events.ledger import Ledger
+from events.ledger.catalogue import STREAM_TYPES
 from events.ledger.cursors import Cursor, Divergence, divergences
+from events.publishing.cloud_events import topic_for
 from processors.clocks import Clock, system_clock
 from processors.projection_store import ProjectionStore
 from processors.relay import KAFKA_CLIENT_LOG, RELAY_NAME, dead_letter_topic

@@ -63,7 +63,7 @@ WEBHOOK_DELIVERIES = Counter(
     ["outcome"],
 )
 
-# Read when scraped (see the collectors in processors/flow.py and api/domain_gauges.py).
+# Read when scraped (see the collectors in processors/flow.py and api/app/domain_gauges.py).
 STATE_GAUGES = frozenset(
     {
         "orderledger_build_info",

@@ -1,6 +1,6 @@
 """/metrics, /healthz and /readyz of the processes without an API: workers, the relay, webhook dispatchers.
 
-The API serves the same three paths on its own port (api/app.py); Kubernetes probes and Prometheus
+The API serves the same three paths on its own port (api/app/__init__.py); Kubernetes probes and Prometheus
 scrapes use these constants on both (tests/unit/test_k8s_manifests.py checks the manifests).
 """
 

@@ -23,11 +23,11 @@ import psycopg
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from events.catalogue import STREAM_TYPES
-from events.cloud_events import data_bytes, kafka_headers, topic_for
 from events.ledger import Ledger, LedgerUnavailable, RecordedEvent
+from events.ledger.catalogue import STREAM_TYPES
 from events.ledger.cursors import Cursor, Divergence, continuation
 from events.ledger.postgres import APPENDED_CHANNEL, PostgresLedger
+from events.publishing.cloud_events import data_bytes, kafka_headers, topic_for
 from processors import metrics
 from processors.ops_server import Heartbeat
 from processors.structured_logs import log_events

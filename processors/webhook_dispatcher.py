@@ -26,9 +26,9 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from events.audience import ALL, EventGrant
-from events.cloud_events import structured
 from events.ledger import Ledger
+from events.publishing.audience import ALL, EventGrant
+from events.publishing.cloud_events import structured
 from processors import metrics
 from processors.access_keys import KeyStore
 from processors.event_feed import Audience, read_page

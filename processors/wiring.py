@@ -7,12 +7,12 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from events.batch_handling import BatchDesk
-from events.billing_handling import BillingDesk
-from events.command_handling import CommandContext, Desk
+from events.handling.batches import BatchDesk
+from events.handling.billing import BillingDesk
+from events.handling.desk import CommandContext, Desk
+from events.handling.services import ServiceDesk
+from events.kernel.rates import RateBook, bundled_rate_book
 from events.ledger import Ledger
-from events.rates import RateBook, bundled_rate_book
-from events.service_handling import ServiceDesk
 from processors.access_keys import KeyStore
 from processors.clocks import Clock, clock_started_at, system_clock
 from processors.embedded import EmbeddedRunner
@@ -84,8 +84,8 @@ class Orderledger:
 
     def run_contract_clock(self, today: date, context: CommandContext) -> list[tuple[str, tuple[str, ...]]]:
         """Record the renewal notices and expiries due as of `today` on every active contract (idempotent)."""
-        from events.business_dates import check_clock
-        from events.contracts import CheckRenewals
+        from events.contracts.commands import CheckRenewals
+        from events.kernel.business_dates import check_clock
         from projections.contract_capacity import CONTRACT_CAPACITY
 
         check_clock(today, context.now)

@@ -21,11 +21,11 @@ from typing import Any
 
 import faust
 
-from events.catalogue import CLOUD_TYPES, STREAM_TYPES
-from events.cloud_events import header_map, recorded_from_kafka
 from events.ledger import RecordedEvent
+from events.ledger.catalogue import CLOUD_TYPES, STREAM_TYPES
 from events.ledger.cursors import LedgerRolledBack
 from events.ledger.postgres import PostgresLedger
+from events.publishing.cloud_events import header_map, recorded_from_kafka
 from processors import metrics, structured_logs
 from processors.ops_server import Heartbeat
 from processors.projection_store import ProjectionStore

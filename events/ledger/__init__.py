@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime
 
-from events.model import Fact
+from events.kernel.model import Fact
 
 NO_STREAM = 0  # expected version of a stream that must not exist yet; versions start at 1
 

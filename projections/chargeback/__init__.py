@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from events.billing import (
+from events.billing.decider import rebill_as_received
+from events.billing.facts import (
     BilledIn,
     CreditGranted,
     DisputeResolved,
@@ -22,10 +23,9 @@ from events.billing import (
     SupplierInvoiceReceived,
     invoice_id,
 )
-from events.catalogue import decode
-from events.invoicing import rebill_as_received
+from events.kernel.money import ZERO, Money
 from events.ledger import RecordedEvent
-from events.money import ZERO, Money
+from events.ledger.catalogue import decode
 from projections import Projection
 
 Category = Literal["usage", "purchase", "management_fee", "ehf", "tax", "credit", "correction"]

@@ -8,8 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from events.catalogue import decode_contract_event
-from events.contracts import (
+from events.contracts.facts import (
     RENEWAL_NOTICES,
     CapacityThresholdReached,
     CeilingAmended,
@@ -25,8 +24,9 @@ from events.contracts import (
     RenewalDecisionDue,
     RenewalOptionExercised,
 )
+from events.kernel.money import ZERO, Money
 from events.ledger import RecordedEvent
-from events.money import ZERO, Money
+from events.ledger.catalogue import decode_contract_event
 from projections import Projection
 
 BURN_WINDOW_DAYS = 90

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from events.catalogue import decode
 from events.ledger import RecordedEvent
-from events.services import (
+from events.ledger.catalogue import decode
+from events.services.facts import (
     IncidentClosed,
     IncidentOpened,
     IncidentRecord,

@@ -8,11 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from events.calendar import working_days_between
-from events.catalogue import decode_order_event
+from events.kernel.money import ZERO, Money
+from events.kernel.working_days import working_days_between
 from events.ledger import RecordedEvent
-from events.money import ZERO, Money
-from events.orders import (
+from events.ledger.catalogue import decode_order_event
+from events.orders.facts import (
     CallUpAwarded,
     DeliveryDateRevised,
     DeliveryRecorded,

@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from events.billing import (
+from events.billing.decider import rebill_as_received
+from events.billing.facts import (
     DisputeResolved,
     InvoiceLineAssigned,
     InvoiceLineDisputed,
@@ -21,10 +22,9 @@ from events.billing import (
     SupplierInvoiceReceived,
     invoice_id,
 )
-from events.catalogue import decode_invoice_event
-from events.invoicing import rebill_as_received
+from events.kernel.money import CENT, ZERO, Money
 from events.ledger import RecordedEvent
-from events.money import CENT, ZERO, Money
+from events.ledger.catalogue import decode_invoice_event
 from projections import Projection
 
 Cause = Literal["unassigned_line", "unknown_organisation", "disputed", "dispute_upheld", "rounding", "tax_difference"]

@@ -3,7 +3,7 @@
 A row keeps every incident that touched its month as the incident now stands (its whole outage, not
 clipped), the maintenance windows overlapping it, the service-desk calls reported for it, and the
 broker's assessment once made. The figures (minutes, availability, met) are computed from the row by
-`events.availability.measure`: the same arithmetic the assessment used.
+`events.services.availability.measure`: the same arithmetic the assessment used.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.availability import DeskLevel
-from events.catalogue import decode
 from events.ledger import RecordedEvent
-from events.services import (
+from events.ledger.catalogue import decode
+from events.services.availability import DeskLevel
+from events.services.facts import (
     IncidentRecord,
     MaintenanceWindowScheduled,
     ServiceDeskCallsReported,

@@ -13,14 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.catalogue import decode
 from events.ledger import RecordedEvent
-from events.services import (
-    IncidentRecord,
-    MaintenanceWindowScheduled,
-    ServiceMonthAssessed,
-    ServiceRegistered,
-)
+from events.ledger.catalogue import decode
+from events.services.facts import IncidentRecord, MaintenanceWindowScheduled, ServiceMonthAssessed, ServiceRegistered
 from projections import Projection
 
 

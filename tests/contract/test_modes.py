@@ -141,8 +141,8 @@ def test_given_the_demo_data_then_both_modes_give_identical_statements_exports_a
 def test_given_either_mode_when_a_webhook_subscription_is_served_then_the_signed_events_are_the_feeds(mode_app):
     from standardwebhooks import Webhook
 
-    from events.billing import RegisterOrganisation
-    from events.command_handling import CommandContext
+    from events.billing.commands import RegisterOrganisation
+    from events.handling.desk import CommandContext
     from processors.event_feed import Audience, read_page
     from processors.webhook_signing import new_secret
     from tests.webhook_receiver import Receiver

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
 from api.app import create_app
-from events.command_handling import CommandContext
-from events.errors import CommandRejected
-from events.orders import PlaceOrder
+from events.handling.desk import CommandContext
+from events.kernel.errors import CommandRejected
+from events.orders.commands import PlaceOrder
 from processors.wiring import Orderledger
 from tests.contract.test_modes import MODES
 from tests.orders_given import order_body

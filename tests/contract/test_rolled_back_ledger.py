@@ -18,11 +18,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from events.command_handling import CommandContext
+from events.handling.desk import CommandContext
 from events.ledger import RecordedEvent
 from events.ledger.cursors import Cursor, LedgerRolledBack
 from events.ledger.postgres import migrate
-from events.orders import PlaceOrder
+from events.orders.commands import PlaceOrder
 from processors.projection_store import ProjectionStore
 from processors.settings import Settings
 from processors.sql import PostgresDatabase as ReadModels

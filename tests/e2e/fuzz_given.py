@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from events.command_handling import CommandContext
-from events.orders import PlaceOrder
+from events.handling.desk import CommandContext
+from events.orders.commands import PlaceOrder
 
 
 def draft(body: dict[str, Any], now: datetime) -> tuple[PlaceOrder, CommandContext]:

@@ -20,7 +20,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from events.audience import EventGrant
+from events.publishing.audience import EventGrant
 from processors.settings import Settings
 from processors.wiring import Orderledger, build
 from tests.orders_given import order_body
@@ -482,7 +482,7 @@ def test_lists_show_each_key_only_what_it_may_see(world: World, path: str, field
 def test_a_route_without_a_declaration_cannot_be_built_and_an_app_with_one_does_not_start():
     from fastapi import APIRouter, FastAPI
 
-    from api.access import DECLARE_PUBLIC, LedgerRoute, UndeclaredAccess, every_route_declares_its_access
+    from api.app.access import DECLARE_PUBLIC, LedgerRoute, UndeclaredAccess, every_route_declares_its_access
 
     declared = APIRouter(route_class=LedgerRoute)
     with pytest.raises(UndeclaredAccess, match="declares 0 accesses"):

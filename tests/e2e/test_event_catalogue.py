@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.i18n import WORDS
-from events.catalogue import STREAM_TYPES
-from events.schema_catalogue import FAMILIES, SCHEMAS_DIR, entries
+from api.pages.words import WORDS
+from events.ledger.catalogue import STREAM_TYPES
+from events.publishing.json_schemas import FAMILIES, SCHEMAS_DIR, entries
 from processors.relay import topic_for
 from processors.settings import Settings
 from processors.wiring import Orderledger

@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from api.demo import load_demo
-from events.audience import BROKERS_OWN, EventGrant, concerned_organisations
-from events.catalogue import CLOUD_TYPES, decode
 from events.ledger import RecordedEvent
+from events.ledger.catalogue import CLOUD_TYPES, decode
+from events.publishing.audience import BROKERS_OWN, EventGrant, concerned_organisations
 from processors.wiring import Orderledger
 from tests.conftest import LiveServer
 from tests.orders_given import order_body

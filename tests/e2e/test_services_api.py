@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from events.audience import EventGrant
+from events.publishing.audience import EventGrant
 
 SERVICE = "CCAAS"
 CONTRACT = "CLOUD-S"

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from events.calendar import STANDARD_DELIVERY_WORKING_DAYS, add_working_days
+from events.kernel.working_days import STANDARD_DELIVERY_WORKING_DAYS, add_working_days
 from tests.conftest import EASTERN
 from tests.orders_given import OTTAWA, days_ago, order_body
 

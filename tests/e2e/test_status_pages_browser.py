@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from events.calendar import STANDARD_DELIVERY_WORKING_DAYS, add_working_days
+from events.kernel.working_days import STANDARD_DELIVERY_WORKING_DAYS, add_working_days
 from tests.conftest import LiveServer
 from tests.e2e.browser import EASTERN, LAUNCH_ARGS, assert_absent, assert_screenshot, post
 from tests.orders_given import GATINEAU, OTTAWA, days_ago, order_body

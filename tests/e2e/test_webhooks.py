@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from standardwebhooks import Webhook
 
 from api.app import create_app
-from events.audience import EventGrant
+from events.publishing.audience import EventGrant
 from processors.clocks import Clock as LedgerClock
 from processors.settings import Settings
 from processors.webhook_dispatcher import RETRY_SCHEDULE_S

@@ -24,10 +24,10 @@ from bench.limit import (
     kafka_consume,
     kafka_produce,
 )
-from events.catalogue import CLOUD_TYPES
-from events.cloud_events import data_bytes
 from events.ledger import RECORDED_COLUMNS, RecordedEvent, recorded_from_row
+from events.ledger.catalogue import CLOUD_TYPES
 from events.ledger.chain import GENESIS_HASH, event_hash, recorded_event_fields
+from events.publishing.cloud_events import data_bytes
 from processors.relay import Relay
 
 pytestmark = pytest.mark.integration

@@ -21,9 +21,9 @@ import pytest
 from confluent_kafka import Consumer
 
 from api.cli import main as orderledger
-from events.command_handling import CommandContext
+from events.handling.desk import CommandContext
 from events.ledger import RecordedEvent
-from events.orders import PlaceOrder
+from events.orders.commands import PlaceOrder
 from processors import relay as relay_module
 from processors.flow import FlowCollector, FlowReader, readiness
 from processors.relay import Relay, dead_letter_topic, ensure_topics, read_cursor

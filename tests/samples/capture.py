@@ -4,7 +4,7 @@ Loads the demo (as of 2026-11-23, like the contract tests) into a throwaway embe
 event and writes, for each CloudEvents type the demo produces, its smallest event's data (the first one
 in ledger order among equals) to tests/samples/<CloudEvents type>.json. Types the demo never produces keep
 their hand-made sample; the script names those it found no sample for. Then copy the samples into the
-examples the app shows: `python -m events.schema_catalogue --write --examples-from tests/samples`.
+examples the app shows: `python -m events.publishing.json_schemas --write --examples-from tests/samples`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from datetime import date
 from pathlib import Path
 
 from api.demo import load_demo
-from events.cloud_events import cloud_type
-from events.schema_catalogue import dump_example, entries
+from events.publishing.cloud_events import cloud_type
+from events.publishing.json_schemas import dump_example, entries
 from processors.settings import Settings
 from processors.wiring import build
 from tests.conftest import clock_on

@@ -13,24 +13,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from events import contracting, ordering
-from events.audience import BROKERS_OWN, EVERYTHING, NOTHING, EventGrant, concerned_organisations, type_patterns
-from events.billing import (
+from events.billing.commands import (
     AssignInvoiceLine,
-    BillingPeriodClosed,
     CloseBillingPeriod,
-    CreditGranted,
     DisputeInvoiceLine,
-    InvoiceLine,
-    OrganisationRegistered,
     ReceiveSupplierInvoice,
     RegisterOrganisation,
     ResolveDispute,
-    SupplierInvoiceReceived,
 )
-from events.catalogue import CLOUD_TYPES
-from events.contracts import CapacityThresholdReached, ContractRegistered, RecordConsumption, RegisterContract
-from events.invoicing import (
+from events.billing.decider import (
     BillingCalendar,
     InvoiceContext,
     decide_invoice,
@@ -39,18 +30,32 @@ from events.invoicing import (
     evolve_invoice,
     fold_invoice,
 )
-from events.orders import AwardCallUp, DeliveryLocation, OrderLine, OrderPlaced, PlaceOrder
-from events.rates import bundled_rate_book
-from events.services import (
-    IncidentLogged,
-    IncidentOpened,
-    OpenIncident,
-    RegisterService,
-    RestoreService,
-    ServiceRegistered,
-    ServiceRestored,
+from events.billing.facts import (
+    BillingPeriodClosed,
+    CreditGranted,
+    InvoiceLine,
+    OrganisationRegistered,
+    SupplierInvoiceReceived,
 )
-from events.servicing import decide_incident, fold_service, open_incident, register_service
+from events.contracts import decider as contracting
+from events.contracts.commands import RecordConsumption, RegisterContract
+from events.contracts.facts import CapacityThresholdReached, ContractRegistered
+from events.kernel.rates import bundled_rate_book
+from events.ledger.catalogue import CLOUD_TYPES
+from events.orders import decider as ordering
+from events.orders.commands import AwardCallUp, PlaceOrder
+from events.orders.facts import DeliveryLocation, OrderLine, OrderPlaced
+from events.publishing.audience import (
+    BROKERS_OWN,
+    EVERYTHING,
+    NOTHING,
+    EventGrant,
+    concerned_organisations,
+    type_patterns,
+)
+from events.services.commands import OpenIncident, RegisterService, RestoreService
+from events.services.decider import decide_incident, fold_service, open_incident, register_service
+from events.services.facts import IncidentLogged, IncidentOpened, ServiceRegistered, ServiceRestored
 
 RATES = bundled_rate_book()
 EASTERN = ZoneInfo("America/Toronto")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from events.availability import (
+from events.services.availability import (
     Availability,
     DeskLevel,
     credit_pct,
@@ -24,7 +24,7 @@ from events.availability import (
     subtract,
     union,
 )
-from events.services import (
+from events.services.facts import (
     DEFAULT_TARGET,
     CreditTier,
     DeskCall,

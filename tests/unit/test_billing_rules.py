@@ -10,28 +10,17 @@ from uuid import UUID
 import pytest
 from pydantic import ValidationError
 
-from events.billing import (
+from events.billing.commands import (
     AssignInvoiceLine,
-    BilledIn,
-    BillingPeriodClosed,
-    BillingPeriodReopened,
     CloseBillingPeriod,
     DisputeInvoiceLine,
-    DisputeResolved,
     InvoiceCommand,
-    InvoiceEvent,
-    InvoiceLine,
-    InvoiceLineAssigned,
-    InvoiceLineDisputed,
-    OrganisationRegistered,
     ReceiveSupplierInvoice,
     RegisterOrganisation,
     ReopenBillingPeriod,
     ResolveDispute,
-    SupplierInvoiceReceived,
 )
-from events.errors import CommandRejected
-from events.invoicing import (
+from events.billing.decider import (
     BillingCalendar,
     CreditDue,
     Invoice,
@@ -44,7 +33,20 @@ from events.invoicing import (
     fold_invoice,
     grant_credit,
 )
-from events.rates import TaxStatus, bundled_rate_book
+from events.billing.facts import (
+    BilledIn,
+    BillingPeriodClosed,
+    BillingPeriodReopened,
+    DisputeResolved,
+    InvoiceEvent,
+    InvoiceLine,
+    InvoiceLineAssigned,
+    InvoiceLineDisputed,
+    OrganisationRegistered,
+    SupplierInvoiceReceived,
+)
+from events.kernel.errors import CommandRejected
+from events.kernel.rates import TaxStatus, bundled_rate_book
 
 RATES = bundled_rate_book()
 # Registered organisations and their tax status: a federal department, a crown corporation, another public body.

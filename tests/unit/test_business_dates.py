@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from events.business_dates import PLANNED_DAYS, TERM_DAYS, check_clock, check_dates
-from events.contracts import CheckRenewals, RecordConsumption, RegisterContract
-from events.errors import CommandRejected
-from events.orders import AwardCallUp, RecordDelivery, ReviseDeliveryDate
-from events.services import OpenIncident, ScheduleMaintenance
+from events.contracts.commands import CheckRenewals, RecordConsumption, RegisterContract
+from events.kernel.business_dates import PLANNED_DAYS, TERM_DAYS, check_clock, check_dates
+from events.kernel.errors import CommandRejected
+from events.orders.commands import AwardCallUp, RecordDelivery, ReviseDeliveryDate
+from events.services.commands import OpenIncident, ScheduleMaintenance
 
 # 2026-11-16 12:00 in Ottawa; the same instant is already the 17th nowhere in Canada.
 NOW = datetime(2026, 11, 16, 17, 0, tzinfo=UTC)

@@ -9,18 +9,15 @@ from uuid import UUID
 
 import pytest
 
-from events.billing import (
+from events.billing.commands import (
     AssignInvoiceLine,
     CloseBillingPeriod,
     DisputeInvoiceLine,
     InvoiceCommand,
-    InvoiceLine,
     ReceiveSupplierInvoice,
     ResolveDispute,
-    invoice_id,
 )
-from events.catalogue import decode_invoice_event
-from events.invoicing import (
+from events.billing.decider import (
     BillingCalendar,
     CreditDue,
     InvoiceContext,
@@ -30,8 +27,10 @@ from events.invoicing import (
     fold_invoice,
     grant_credit,
 )
+from events.billing.facts import InvoiceLine, invoice_id
+from events.kernel.rates import TaxStatus, bundled_rate_book
 from events.ledger import RecordedEvent
-from events.rates import TaxStatus, bundled_rate_book
+from events.ledger.catalogue import decode_invoice_event
 from projections import chargeback, reconciliation
 from projections.chargeback import ChargebackLine, Statement, fiscal_year, totals
 from projections.reconciliation import InvoiceReconciliation

@@ -12,21 +12,19 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from events.contracting import decide, fold
-from events.contracts import (
+from events.contracts.commands import (
     CheckRenewals,
     ContractCommand,
-    ContractEvent,
     ExerciseRenewal,
-    InventoryItem,
     RecordConsumption,
     RegisterContract,
     ReleaseInventory,
-    RenewalOption,
     ReserveInventory,
     ReverseConsumption,
     TerminateContract,
 )
+from events.contracts.decider import decide, fold
+from events.contracts.facts import ContractEvent, InventoryItem, RenewalOption
 from events.ledger import RecordedEvent
 from projections.contract_capacity import (
     ContractStatus,

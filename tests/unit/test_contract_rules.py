@@ -13,33 +13,35 @@ from typing import Any
 
 import pytest
 
-from events.contracting import Contract, decide, evolve, fold, term_end
-from events.contracts import (
-    CapacityThresholdReached,
+from events.contracts.commands import (
     CheckRenewals,
+    ContractCommand,
+    ExerciseRenewal,
+    RecordConsumption,
+    RegisterContract,
+    ReleaseInventory,
+    ReserveInventory,
+    ReverseConsumption,
+    TerminateContract,
+)
+from events.contracts.decider import Contract, decide, evolve, fold, term_end
+from events.contracts.facts import (
+    CapacityThresholdReached,
     ConsumptionRecorded,
     ConsumptionReversed,
-    ContractCommand,
     ContractEvent,
     ContractExpired,
     ContractRegistered,
-    ExerciseRenewal,
     InventoryItem,
     InventoryItemReinstated,
     InventoryItemWithdrawn,
     InventoryReleased,
     InventoryReserved,
-    RecordConsumption,
-    RegisterContract,
-    ReleaseInventory,
     RenewalDecisionDue,
     RenewalOption,
     RenewalOptionExercised,
-    ReserveInventory,
-    ReverseConsumption,
-    TerminateContract,
 )
-from events.errors import CommandRejected
+from events.kernel.errors import CommandRejected
 
 # The default cloud contract: two years, 2026-01-01 to 2027-12-31, ceiling 10,000.00,
 # two 12-month renewal options; a cloud contract lasts at most 36 months (to 2028-12-31).

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from api.cli import _parser
-from events.catalogue import STREAM_TYPES
-from events.cloud_events import topic_for
+from events.ledger.catalogue import STREAM_TYPES
+from events.publishing.cloud_events import topic_for
 from processors.ops_server import HEALTH_PATH, METRICS_PATH, READY_PATH
 from processors.relay import dead_letter_topic
 from processors.settings import PREFIX, Settings, load_settings

@@ -15,16 +15,25 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from events.errors import CommandRejected
-from events.ordering import Order, decide, evolve, fold
-from events.orders import (
+from events.kernel.errors import CommandRejected
+from events.kernel.rates import bundled_rate_book
+from events.orders.commands import (
     AmendSection32,
     ApplyLateDeliveryRebate,
     ApproveSecurityRisk,
     AwardCallUp,
-    CallUpAwarded,
     CancelOrder,
     CloseOrder,
+    OrderCommand,
+    PlaceOrder,
+    PriceNonStandingOfferLine,
+    RecordDelivery,
+    RecordSecurityAssessment,
+    ReviseDeliveryDate,
+)
+from events.orders.decider import Order, decide, evolve, fold
+from events.orders.facts import (
+    CallUpAwarded,
     DeliveryDateRevised,
     DeliveryLocation,
     DeliveryRecorded,
@@ -32,20 +41,13 @@ from events.orders import (
     NonStandingOfferLinePriced,
     OrderCancelled,
     OrderClosed,
-    OrderCommand,
     OrderEvent,
     OrderLine,
     OrderPlaced,
-    PlaceOrder,
-    PriceNonStandingOfferLine,
-    RecordDelivery,
-    RecordSecurityAssessment,
-    ReviseDeliveryDate,
     Section32Amended,
     SecurityAssessmentRecorded,
     SecurityRiskApproved,
 )
-from events.rates import bundled_rate_book
 
 RATES = bundled_rate_book()
 EASTERN = ZoneInfo("America/Toronto")

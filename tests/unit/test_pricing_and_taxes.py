@@ -13,10 +13,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from events.ordering import decide
-from events.orders import DeliveryLocation, OrderLine, OrderPlaced, OrderPricing, PlaceOrder
-from events.pricing import price_order
-from events.rates import bundled_rate_book
+from events.kernel.rates import bundled_rate_book
+from events.orders.commands import PlaceOrder
+from events.orders.decider import decide
+from events.orders.facts import DeliveryLocation, OrderLine, OrderPlaced, OrderPricing
+from events.orders.pricing import price_order
 
 RATES = bundled_rate_book()
 EASTERN = ZoneInfo("America/Toronto")

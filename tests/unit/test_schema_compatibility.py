@@ -1,11 +1,11 @@
 """The committed event schemas never break a consumer, and the saved sample events fit them.
 
-events/schemas/<CloudEvents type>.json are the published schemas (`python -m events.schema_catalogue
+events/publishing/schemas/<CloudEvents type>.json are the published schemas (`python -m events.publishing.json_schemas
 --write`). For every one of them the schema the models generate now must be compatible: no property
 removed, none retyped, none newly required; an added optional property, a new event type or a new schema
 version is fine; a committed schema with nothing generating it any more fails. tests/samples/ holds one
 real `data` per event type (from the demo ledger, `python -m tests.samples.capture`, or made by hand for
-the types the demo never produces); events/schemas/examples/ is their copy that the app shows.
+the types the demo never produces); events/publishing/schemas/examples/ is their copy that the app shows.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from events.catalogue import CLOUD_TYPES, EVENT_TYPES
-from events.schema_catalogue import (
+from events.ledger.catalogue import CLOUD_TYPES, EVENT_TYPES
+from events.publishing.compatibility import catalogue_problems, compatibility_problems
+from events.publishing.json_schemas import (
     EXAMPLES_DIR,
     SCHEMAS_DIR,
     IncompatibleSchemas,
@@ -29,14 +30,13 @@ from events.schema_catalogue import (
     schemas,
     write_schemas,
 )
-from events.schema_compatibility import catalogue_problems, compatibility_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "samples"
 COMMITTED = read_schemas(SCHEMAS_DIR)
 GENERATED = schemas()
-REGENERATE = "run `python -m events.schema_catalogue --write` and commit events/schemas/"
-COPY_EXAMPLES = "run `python -m events.schema_catalogue --write --examples-from tests/samples`"
+REGENERATE = "run `python -m events.publishing.json_schemas --write` and commit events/publishing/schemas/"
+COPY_EXAMPLES = "run `python -m events.publishing.json_schemas --write --examples-from tests/samples`"
 
 
 def sample_files() -> list[Path]:

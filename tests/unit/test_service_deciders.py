@@ -9,35 +9,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from events.errors import CommandRejected
-from events.services import (
+from events.kernel.errors import CommandRejected
+from events.services.commands import (
     ApproveExclusion,
     AssessServiceMonth,
     CloseIncident,
-    CreditTier,
-    DeskCall,
-    IncidentClosed,
     IncidentCommand,
-    IncidentLogged,
-    IncidentOpened,
-    IncidentRecord,
-    IncidentRecurred,
-    IncidentUpdated,
-    MaintenanceWindowScheduled,
     OpenIncident,
-    OutageExclusionApproved,
     RecordRecurrence,
     RegisterService,
     ReportDeskCalls,
     RestoreService,
     ScheduleMaintenance,
-    ServiceCredit,
-    ServiceDeskCallsReported,
-    ServiceRegistered,
-    ServiceRestored,
     UpdateIncident,
 )
-from events.servicing import (
+from events.services.decider import (
     Service,
     assess_month,
     decide_incident,
@@ -47,6 +33,22 @@ from events.servicing import (
     open_incident,
     register_service,
     reopens,
+)
+from events.services.facts import (
+    CreditTier,
+    DeskCall,
+    IncidentClosed,
+    IncidentLogged,
+    IncidentOpened,
+    IncidentRecord,
+    IncidentRecurred,
+    IncidentUpdated,
+    MaintenanceWindowScheduled,
+    OutageExclusionApproved,
+    ServiceCredit,
+    ServiceDeskCallsReported,
+    ServiceRegistered,
+    ServiceRestored,
 )
 
 ET = ZoneInfo("America/Toronto")

@@ -16,13 +16,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from events.availability import measure, month_span
-from events.catalogue import decode
 from events.ledger import RecordedEvent
-from events.services import (
+from events.ledger.catalogue import decode
+from events.services.availability import measure, month_span
+from events.services.commands import (
     AssessServiceMonth,
     CloseIncident,
-    DeskCall,
     IncidentCommand,
     OpenIncident,
     RecordRecurrence,
@@ -30,10 +29,9 @@ from events.services import (
     ReportDeskCalls,
     RestoreService,
     ScheduleMaintenance,
-    ServiceCredit,
     UpdateIncident,
 )
-from events.servicing import (
+from events.services.decider import (
     assess_month,
     decide_incident,
     decide_service,
@@ -42,6 +40,7 @@ from events.servicing import (
     open_incident,
     register_service,
 )
+from events.services.facts import DeskCall, ServiceCredit
 from projections import Projection
 from projections.incidents import INCIDENTS
 from projections.service_availability import SERVICE_AVAILABILITY, DeskCounts, month_key

@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from events.calendar import add_working_days, is_working_day, working_days_between
+from events.kernel.working_days import add_working_days, is_working_day, working_days_between
 
 
 def test_given_an_ordinary_tuesday_then_it_is_a_working_day():

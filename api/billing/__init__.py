@@ -1,0 +1,1 @@
+"""Billing commands, chargeback reads and exports, and the statement pages for client finance teams."""

@@ -1,0 +1,1 @@
+"""Contract routes and the public contracts dashboard."""

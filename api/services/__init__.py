@@ -1,0 +1,1 @@
+"""Service and incident routes, service levels, and the public service status pages."""

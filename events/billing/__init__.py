@@ -1,0 +1,1 @@
+"""Billing: organisations, supplier invoices, disputes, credits and billing periods; commands, facts, decider."""

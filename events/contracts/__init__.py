@@ -1,0 +1,1 @@
+"""Contracts: capacity, inventory stock, consumption and renewals; commands, facts, the pure decider."""

@@ -1,0 +1,1 @@
+"""The shared kernel every context speaks: the shape of facts and commands, refusals, money, taxes, dates."""

@@ -1,0 +1,1 @@
+"""Orders, from placement to closing: commands, facts, the pure decider and pricing."""

@@ -1,0 +1,1 @@
+"""Subscription services and incidents: commands, facts, the pure deciders and availability arithmetic."""

@@ -14,11 +14,11 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.app.access import (
@@ -33,7 +33,7 @@ from api.app.access import (
 from api.app.commands import business_today
 from api.app.problems import Problem
 from api.billing.chargeback import fiscal_year_view, line_events, statement_view
-from api.orders.pages import templates
+from api.pages.layout import LangQuery, templates
 from api.pages.words import MINUS, THIN_SPACE, WORDS, Language, percent_text, pick_language, translator
 from events.kernel.business_dates import MONTH_PATTERN
 from processors.access_keys import Principal
@@ -51,7 +51,6 @@ COOKIE_PATHS = ("/chargeback", "/v1/chargeback")
 MAX_FORM_BYTES = 4096
 
 router = APIRouter(prefix="/chargeback", tags=["chargeback pages"], include_in_schema=False, route_class=LedgerRoute)
-LangQuery = Annotated[str | None, Query()]  # anything else than en or fr: the Accept-Language header decides
 
 
 # ---------------------------------------------------------------- rendering

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from api.app.access import DECLARE_PUBLIC, App, LedgerRoute
 from api.app.commands import business_today
-from api.orders.pages import Lang, _page
+from api.pages.layout import Lang, page
 from api.pages.words import percent_text, pick_language
 from events.contracts.facts import RENEWAL_NOTICES
 from projections.contract_capacity import CONTRACT_CAPACITY, ContractStatus, next_decision_date
@@ -95,7 +95,7 @@ def dashboard(request: Request, app: App, lang: Lang = None) -> HTMLResponse:
     today = business_today(app)
     rows: list[ContractStatus] = app.projections.query(CONTRACT_CAPACITY, order_by="end_date, key", limit=MAX_CONTRACTS)
     language = pick_language(lang, request.headers.get("accept-language"))
-    return _page(
+    return page(
         request,
         "contracts.html",
         lang,
@@ -114,10 +114,10 @@ def contract_page(request: Request, contract_id: str, app: App, lang: Lang = Non
         app.projections.get(CONTRACT_CAPACITY, contract_id) if CONTRACT_ID.match(contract_id) else None
     )
     if row is None:
-        return _page(request, "contract.html", lang, 404, contract=None, missing_id=contract_id[:64])
+        return page(request, "contract.html", lang, 404, contract=None, missing_id=contract_id[:64])
     today = business_today(app)
     summary = _summary(row, today)
-    return _page(
+    return page(
         request,
         "contract.html",
         lang,

@@ -24,8 +24,7 @@ from pydantic import BaseModel, Field
 from api.app.access import DECLARE_PUBLIC, App, LedgerRoute
 from api.app.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from api.app.problems import Problem
-from api.billing.pages import LangQuery
-from api.orders.pages import _page
+from api.pages.layout import LangQuery, page
 from api.pages.words import Language, pick_language, translator
 from events.publishing.asyncapi import asyncapi_document as build_asyncapi_document
 from events.publishing.cloud_events import dataschema, source, topic_for
@@ -171,7 +170,7 @@ def _families(language: Language, prefix: str) -> list[dict[str, Any]]:
 def catalogue_page(request: Request, app: App, lang: LangQuery = None) -> HTMLResponse:
     language = pick_language(lang, request.headers.get("accept-language"))
     families = _families(language, app.settings.topic_prefix)
-    return _page(
+    return page(
         request,
         "event_catalogue.html",
         lang,

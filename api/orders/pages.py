@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from api.app.access import DECLARE_PUBLIC, App, LedgerRoute
+from api.pages.layout import Lang, page
 from api.pages.words import pick_language, translator
 from projections.order_status import ORDER_STATUS, OrderStatus, TimelineEntry, lateness
 
 EASTERN = ZoneInfo("America/Toronto")
 ORDER_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,40}$")
-templates = Jinja2Templates(directory=str(Path(__file__).parents[1] / "pages" / "templates"))
 router = APIRouter(
     prefix="/status",
     tags=["status pages"],
@@ -27,37 +24,18 @@ router = APIRouter(
     route_class=LedgerRoute,
     dependencies=DECLARE_PUBLIC,
 )
-Lang = Annotated[str | None, Query(pattern="^(en|fr)$")]
-
-
-def _page(request: Request, name: str, lang: str | None, status_code: int = 200, **context: Any) -> HTMLResponse:
-    language = pick_language(lang, request.headers.get("accept-language"))
-    other = "fr" if language == "en" else "en"
-    query = {k: v for k, v in request.query_params.items() if k != "lang"} | {"lang": other}
-    return templates.TemplateResponse(
-        request,
-        name,
-        {
-            "lang": language,
-            "t": translator(language),
-            "switch_url": f"{request.url.path}?{urlencode(query)}",
-            **context,
-        },
-        status_code=status_code,
-        headers={"Content-Language": language},
-    )
 
 
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, lang: Lang = None) -> HTMLResponse:
-    return _page(request, "home.html", lang)
+    return page(request, "home.html", lang)
 
 
 @router.get("/orders", response_model=None)
 def lookup(request: Request, number: Annotated[str, Query(max_length=200)] = "", lang: Lang = None) -> Response:
     number = number.strip().upper()
     if not ORDER_NUMBER.match(number):
-        return _page(request, "not_found.html", lang, 404, number=number[:40])
+        return page(request, "not_found.html", lang, 404, number=number[:40])
     suffix = f"?lang={lang}" if lang else ""
     return RedirectResponse(f"/status/orders/{number}{suffix}", status_code=303)
 
@@ -86,11 +64,11 @@ def _timeline_entry(entry: TimelineEntry, t: Any) -> dict[str, str]:
 def order_page(request: Request, order_id: str, app: App, lang: Lang = None) -> HTMLResponse:
     row: OrderStatus | None = app.projections.get(ORDER_STATUS, order_id) if ORDER_NUMBER.match(order_id) else None
     if row is None:
-        return _page(request, "not_found.html", lang, 404, number=order_id[:40])
+        return page(request, "not_found.html", lang, 404, number=order_id[:40])
     language = pick_language(lang, request.headers.get("accept-language"))
     t = translator(language)
     today = app.clock().astimezone(EASTERN).date()
-    return _page(
+    return page(
         request,
         "order.html",
         lang,
@@ -130,6 +108,6 @@ def weekly(
         }
         for r in rows
     ]
-    return _page(
+    return page(
         request, "weekly.html", lang, orders=orders, organisations=organisations, org=org, today=today.isoformat()
     )

@@ -19,8 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.app.access import DECLARE_PUBLIC, App, LedgerRoute
-from api.billing.pages import LangQuery
-from api.orders.pages import _page
+from api.pages.layout import LangQuery, page
 from api.pages.words import Language, number_text, percent_text, pick_language, translator
 from api.services.levels import UPTIME_DAYS, availability_view, daily_uptime, month_level, month_row, state_now
 from events.services.availability import months_between
@@ -157,7 +156,7 @@ def services_page(request: Request, app: App, lang: LangQuery = None) -> HTMLRes
                 "uptime": _bars(summary, name, t, number, pct),
             }
         )
-    return _page(
+    return page(
         request,
         "services.html",
         lang,

@@ -6,12 +6,31 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
+# Installs come from uv.lock (README "Installs"). uv is the one on PATH, else this version from PyPI in .venv-uv/.
+UV_VERSION := 0.13.8
+UV_VENV    := .venv-uv
+UV         ?= $(or $(shell command -v uv 2>/dev/null),$(UV_VENV)/bin/uv)
+# uv trusts its bundled Mozilla roots only and does not read pip's config (which names the machine's CA bundle):
+# without SSL_CERT_FILE it would refuse a TLS-inspecting proxy whose CA only the system store holds.
+ifndef SSL_CERT_FILE
+export UV_SYSTEM_CERTS ?= 1
+endif
+# .venv whatever the caller's environment says, built from PYTHON; never a Python downloaded by uv.
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export UV_PYTHON_DOWNLOADS := never
+
 .PHONY: install run test lint typecheck unit system-packages clean bench bench-full fuzz
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+$(UV_VENV)/bin/uv:
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install -q uv==$(UV_VERSION)
+
+# `lock --check` fails when pyproject.toml and uv.lock disagree (run `uv lock`); `sync --frozen` then installs
+# exactly what the lock holds, the project itself editable.
+$(STAMP): pyproject.toml uv.lock | $(filter $(UV_VENV)/%,$(UV))
+	$(UV) --version
+	$(UV) lock --check --python $(PYTHON)
+	$(UV) sync --frozen --extra test --python $(PYTHON)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -62,4 +81,4 @@ bench-full: install system-packages
 	bash deploy/test-services.sh $(BIN)/python -m bench --profile full
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(UV_VENV) var .pytest_cache .ruff_cache .mypy_cache

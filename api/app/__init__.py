@@ -36,6 +36,14 @@ from processors.ops_server import HEALTH_PATH, METRICS_PATH, READY_PATH
 from processors.verification import ScheduledVerifier
 from processors.wiring import Orderledger
 
+__all__ = [
+    "access",
+    "commands",
+    "create_app",
+    "problems",
+    "request_body",
+]  # what other packages may import (tests/unit/test_dependency_rule.py)
+
 VERSION = version("orderledger")  # pyproject.toml's, as installed
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

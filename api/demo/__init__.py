@@ -28,6 +28,8 @@ from events.orders.commands import (
 )
 from events.orders.facts import DeliveryLocation, OrderLine
 
+__all__ = ["load_demo"]  # what other packages may import (tests/unit/test_dependency_rule.py)
+
 EASTERN = ZoneInfo("America/Toronto")
 # (code, tax status, where its offices are)
 ORGANISATIONS = [

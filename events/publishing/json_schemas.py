@@ -12,7 +12,8 @@ Both come from the pydantic event models (`events.ledger.catalogue.STREAM_TYPES`
   `receive` operation per channel. The document is the integrators' contract: it describes *their*
   application, a consumer, so its operations receive (orderledger's relay is the one that sends).
 
-The generated schemas are committed in `events/publishing/schemas/` (`python -m events.publishing.json_schemas --write`).
+The generated schemas are committed in `events/publishing/schemas/`
+(`python -m events.publishing.json_schemas --write`).
 They are also the baseline of compatibility: `--write` refuses a change that would break a consumer of
 an existing type (a property removed, a property's type changed, a property newly required) and never
 deletes a schema; such a change needs a new schema version, which is a new CloudEvents type. The

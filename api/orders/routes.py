@@ -37,7 +37,7 @@ from events.orders.commands import (
     ReviseDeliveryDate,
 )
 from events.orders.decider import Order
-from events.orders.facts import CancellationReason, ShortText, Sku, Text
+from events.orders.facts import CancellationReason, SerialNumber, ShortText, Sku, Text
 from processors.access_keys import Principal
 from projections.order_status import AT_RISK_WORKING_DAYS, ORDER_STATUS, OrderStatus, lateness
 
@@ -63,6 +63,11 @@ class DeliveryBody(Fact):
     delivered_on: date
     location: LocationRef
     quantities: dict[Sku, Annotated[int, Field(gt=0, le=1_000_000)]] = Field(min_length=1)
+    serial_numbers: dict[Sku, tuple[SerialNumber, ...]] = Field(
+        default_factory=dict,
+        description="for asset tracking: the serial numbers of the units received, by SKU (at most one per unit,"
+        " each once per order)",
+    )
 
 
 class CancellationBody(Fact):
@@ -155,6 +160,7 @@ def _delivery(body: DeliveryBody, caller: Principal, today: date) -> RecordDeliv
         province=body.location.province,
         address=body.location.address,
         quantities=body.quantities,
+        serial_numbers=body.serial_numbers,
     )
 
 

@@ -20,6 +20,7 @@ from events.orders.facts import (
     Requester,
     Risk,
     SecurityAuthority,
+    SerialNumber,
     ShortText,
     Sku,
     Text,
@@ -90,6 +91,10 @@ class RecordDelivery(Fact):
     province: Province
     address: ShortText
     quantities: dict[Sku, Quantity] = Field(min_length=1)
+    serial_numbers: dict[Sku, tuple[SerialNumber, ...]] = Field(
+        default_factory=dict,
+        description="for asset tracking: the serial numbers of the units received, by SKU (at most one per unit)",
+    )
 
 
 class ApplyLateDeliveryRebate(Fact):

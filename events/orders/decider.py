@@ -33,6 +33,7 @@ from events.orders.facts import (
     SECURITY_AUTHORITIES,
     SYSTEM_CATEGORIES,
     CallUpAwarded,
+    DeliveredItem,
     DeliveryDateRevised,
     DeliveryLocation,
     DeliveryRecorded,
@@ -86,6 +87,7 @@ class Order(Fact):
     security_risk: Risk | None = None
     security_approvals: frozenset[str] = frozenset()
     priced_skus: frozenset[str] = frozenset()
+    serial_numbers: frozenset[str] = frozenset()  # every serial number delivered on the order
     rebates: Decimal = ZERO
     cancelled: bool = False
     closed: bool = False
@@ -429,24 +431,38 @@ def _deliver(command: RecordDelivery, order: Order) -> DeliveryRecorded:
                 f"{sku}: {ordered[sku]} ordered for this location, {already.get(sku, 0)} already"
                 f" delivered, {quantity} more is too many",
             )
-    after = evolve(
-        order,
-        DeliveryRecorded(
-            delivered_on=command.delivered_on,
-            location=index,
-            province=command.province,
-            address=order.locations[index].address,
-            quantities=command.quantities,
-            fully_delivered=False,
-        ),
-    )
-    return DeliveryRecorded(
+    items = _delivered_items(command, order)
+    delivery = DeliveryRecorded(
         delivered_on=command.delivered_on,
         location=index,
         province=command.province,
         address=order.locations[index].address,
-        quantities=command.quantities,
-        fully_delivered=after.fully_delivered,
+        items=items,
+        fully_delivered=False,
+    )
+    return delivery.model_copy(update={"fully_delivered": evolve(order, delivery).fully_delivered})
+
+
+def _delivered_items(command: RecordDelivery, order: Order) -> tuple[DeliveredItem, ...]:
+    """The items of a delivery in SKU order, each with its serial numbers: one per unit at most, each once per order."""
+    seen: set[str] = set()
+    for sku, serials in command.serial_numbers.items():
+        if sku not in command.quantities:
+            raise CommandRejected("serial_numbers_unknown_sku", f"serial numbers for {sku}, which this delivery lacks")
+        if len(serials) > command.quantities[sku]:
+            raise CommandRejected(
+                "too_many_serial_numbers",
+                f"{sku}: {len(serials)} serial numbers for {command.quantities[sku]} units received",
+            )
+        for serial in serials:
+            if serial in seen or serial in order.serial_numbers:
+                raise CommandRejected(
+                    "serial_number_repeated", f"serial number {serial} is already recorded on this order"
+                )
+            seen.add(serial)
+    return tuple(
+        DeliveredItem(sku=sku, quantity=quantity, serial_numbers=command.serial_numbers.get(sku, ()))
+        for sku, quantity in sorted(command.quantities.items())
     )
 
 
@@ -584,6 +600,7 @@ def evolve(order: Order | None, event: OrderEvent) -> Order:
             after = order.model_copy(
                 update={
                     "delivered": delivered,
+                    "serial_numbers": order.serial_numbers.union(*event.serial_numbers.values()),
                     "last_delivery_on": event.delivered_on,
                     "late_delivery_seen": order.late_delivery_seen or late,
                 }

@@ -1,11 +1,11 @@
-"""Order commands and events: every fact of an order's life, from placement to closing."""
+"""Order facts: every event of an order's life, from placement to closing, and the parts they share with commands."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, StringConstraints
 
@@ -18,6 +18,8 @@ OrgCode = Annotated[str, StringConstraints(min_length=2, max_length=16, pattern=
 Text = Annotated[str, StringConstraints(max_length=2000)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Quantity = Annotated[int, Field(gt=0, le=1_000_000)]
+# A manufacturer's serial number, as printed on the unit (asset tags are the client's business, not ours).
+SerialNumber = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9./_-]*$")]
 
 # Systems are what a standing offer sells; the rest may be added to a system on the same order.
 SYSTEM_CATEGORIES = ("desktop", "laptop", "tablet")
@@ -192,7 +194,42 @@ class DeliveryDateRevised(Fact):
     agreed_on: date
 
 
+class DeliveredItem(Fact):
+    """One SKU of a delivery: the units received and the serial numbers of those that carry one."""
+
+    sku: Sku
+    quantity: Quantity
+    serial_numbers: tuple[SerialNumber, ...] = ()
+
+
 class DeliveryRecorded(Fact):
+    """A (partial) delivery at one delivery location: each item received, with its serial numbers for asset tracking.
+
+    Schema version 2. Version 1 gave the quantities by SKU only; a stored version 1 event reads as this one with
+    no serial numbers (`upcast_delivery_recorded_v1`).
+    """
+
+    type: Literal["DeliveryRecorded"] = "DeliveryRecorded"
+    schema_version: Literal[2] = 2
+    delivered_on: date
+    location: int
+    province: Province
+    address: ShortText
+    items: tuple[DeliveredItem, ...] = Field(description="one per SKU, in SKU order")
+    fully_delivered: bool
+
+    @property
+    def quantities(self) -> dict[str, int]:
+        """The units received by SKU (what version 1 said)."""
+        return {item.sku: item.quantity for item in self.items}
+
+    @property
+    def serial_numbers(self) -> dict[str, tuple[str, ...]]:
+        """The serial numbers recorded, by SKU (only the SKUs that have some)."""
+        return {item.sku: item.serial_numbers for item in self.items if item.serial_numbers}
+
+
+class DeliveryRecordedV1(Fact):
     """A (partial) delivery at one delivery location: the quantities received per item."""
 
     type: Literal["DeliveryRecorded"] = "DeliveryRecorded"
@@ -203,6 +240,18 @@ class DeliveryRecorded(Fact):
     address: ShortText
     quantities: dict[Sku, Quantity]
     fully_delivered: bool
+
+
+def upcast_delivery_recorded_v1(data: Mapping[str, Any]) -> dict[str, Any]:
+    """DeliveryRecorded 1 -> 2: each SKU's quantity becomes an item, in SKU order, without serial numbers (none
+    were recorded then). The order of a stored JSON object is not kept by every adapter (PostgreSQL's jsonb
+    sorts keys), so the items are sorted: the same stored event reads the same everywhere."""
+    upcast = {key: value for key, value in data.items() if key != "quantities"}
+    upcast["schema_version"] = 2
+    upcast["items"] = [
+        {"sku": sku, "quantity": quantity, "serial_numbers": []} for sku, quantity in sorted(data["quantities"].items())
+    ]
+    return upcast
 
 
 class LateDeliveryRebateApplied(Fact):
@@ -263,3 +312,9 @@ ORDER_EVENT_TYPES: tuple[type[Fact], ...] = (
     OrderCancelled,
     OrderClosed,
 )
+# Versions of an event the ledger may hold but no longer writes: still decoded (upcast) and still published.
+SUPERSEDED_ORDER_EVENT_TYPES: tuple[type[Fact], ...] = (DeliveryRecordedV1,)
+# (event type, stored schema version) -> the data of the next version.
+ORDER_UPCASTERS: dict[tuple[str, int], Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    ("DeliveryRecorded", 1): upcast_delivery_recorded_v1,
+}

@@ -1,6 +1,6 @@
 """The published shapes of the ledger's events: one JSON Schema per CloudEvents type, and an AsyncAPI 3.0.0 document.
 
-Both come from the pydantic event models (`events.ledger.catalogue.STREAM_TYPES`), never written by hand:
+Both come from the pydantic event models (`events.ledger.catalogue.PUBLISHED_TYPES`), never written by hand:
 
 - **JSON Schema** (draft 2020-12) of each event's `data`, what a Kafka record's value holds, at
   `/v1/schemas/<CloudEvents type>.json` (its `$id`, and the path of every record's `ce_dataschema`).
@@ -38,7 +38,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from events.kernel.model import Fact
-from events.ledger.catalogue import STREAM_TYPES
+from events.ledger.catalogue import PUBLISHED_TYPES, UPCASTERS
 from events.publishing.cloud_events import cloud_type, source
 from events.publishing.compatibility import catalogue_problems
 
@@ -145,7 +145,7 @@ class EventSchema:
 def entries() -> tuple[EventSchema, ...]:
     """Every event type and schema version, by stream family then as each family declares them."""
     found = []
-    for stream_type, models in STREAM_TYPES.items():
+    for stream_type, models in PUBLISHED_TYPES.items():
         for model in models:
             event_type = model.model_fields["type"].default
             version = model.model_fields["schema_version"].default
@@ -222,11 +222,33 @@ class IncompatibleSchemas(Exception):
         self.problems = problems
 
 
+def upcaster_problems(upcasters: Mapping[tuple[str, int], object] | None = None) -> list[str]:
+    """A breaking change is a new schema version, and a new version needs an upcaster from the one before it:
+    the ledger keeps every event as stored, so the code must read each older version (empty: it can)."""
+    upcasters = UPCASTERS if upcasters is None else upcasters
+    versions: dict[str, list[int]] = {}
+    for event in entries():
+        versions.setdefault(event.event_type, []).append(event.schema_version)
+    problems = [
+        f"{event_type} v{older}: no upcaster to v{older + 1}; stored v{older} events could not be decoded"
+        " (add one to the context's *_UPCASTERS in events/<context>/facts.py)"
+        for event_type, found in versions.items()
+        for older in sorted(found)[:-1]
+        if (event_type, older) not in upcasters
+    ]
+    problems += [
+        f"{event_type} v{version}: an upcaster, but v{version} is not an older published version"
+        for event_type, version in upcasters
+        if version not in versions.get(event_type, []) or version == max(versions[event_type])
+    ]
+    return problems
+
+
 def write_schemas(directory: Path = SCHEMAS_DIR) -> list[Path]:
     """Write every generated schema (returns the files that changed); IncompatibleSchemas, writing nothing,
-    if a committed schema would break or vanish."""
+    if a committed schema would break or vanish, or a new schema version has no upcaster from the one before."""
     generated = schemas()
-    problems = catalogue_problems(read_schemas(directory), generated)
+    problems = catalogue_problems(read_schemas(directory), generated) + upcaster_problems()
     if problems:
         raise IncompatibleSchemas(problems)
     directory.mkdir(parents=True, exist_ok=True)
@@ -324,7 +346,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("refused: these changes would break consumers of committed schemas:", file=sys.stderr)
             for problem in error.problems:
                 print(f"  {problem}", file=sys.stderr)
-            print("give the event a new schema_version (a new CloudEvents type) instead", file=sys.stderr)
+            print(
+                "give the event a new schema_version (a new CloudEvents type) and an upcaster from the old one",
+                file=sys.stderr,
+            )
             return 1
         if options.examples_from:
             try:

@@ -282,6 +282,14 @@ def _details(event: Any) -> dict[str, Any]:
         mode="json",
         exclude={"type", "schema_version", "pricing", "lines", "delivery_locations", "justification", "requester"},
     )
+    if isinstance(event, DeliveryRecorded):
+        # What the timeline said of a delivery before serial numbers (schema version 1), and the serial numbers
+        # when there are some: a delivery stored as version 1 reads the same after the upgrade as before it.
+        data = {key: value for key, value in data.items() if key != "items"}
+        data["quantities"] = event.quantities
+        if event.serial_numbers:
+            data["serial_numbers"] = {sku: list(serials) for sku, serials in event.serial_numbers.items()}
+        return data
     if isinstance(event, OrderPlaced):
         return {
             "locations": len(event.delivery_locations),

@@ -34,6 +34,7 @@ from events.orders.commands import (
 from events.orders.decider import Order, decide, evolve, fold
 from events.orders.facts import (
     CallUpAwarded,
+    DeliveredItem,
     DeliveryDateRevised,
     DeliveryLocation,
     DeliveryRecorded,
@@ -1003,3 +1004,50 @@ def test_rule15_given_8_december_in_utc_but_7_december_in_ottawa_then_not_flagge
     assert isinstance(placed, OrderPlaced)
     assert placed.pricing.tax_date == date(2026, 12, 7)
     assert "year_end_award_not_guaranteed" not in placed.review_flags
+
+
+# ---------------------------------------------------------------- serial numbers (DeliveryRecorded v2)
+
+
+def deliver_serials(quantity: int, on: date, *serials: str) -> RecordDelivery:
+    return deliver(quantity, on).model_copy(update={"serial_numbers": {"LAT-5450": serials}})
+
+
+def test_given_an_awarded_order_when_delivered_with_serial_numbers_then_each_item_carries_them():
+    # Given 2 laptops ordered
+    order = awarded_order()
+    # When
+    delivered = only_event(deliver_serials(2, date(2026, 12, 10), "5CG1", "5CG2"), order)
+    # Then
+    assert isinstance(delivered, DeliveryRecorded)
+    assert delivered.schema_version == 2
+    assert delivered.items == (DeliveredItem(sku="LAT-5450", quantity=2, serial_numbers=("5CG1", "5CG2")),)
+    assert delivered.quantities == {"LAT-5450": 2}
+    assert evolve(order, delivered).serial_numbers == {"5CG1", "5CG2"}
+
+
+def test_given_a_delivery_without_serial_numbers_then_its_items_have_none():
+    delivered = only_event(deliver(1, date(2026, 12, 10)), awarded_order())
+    assert isinstance(delivered, DeliveryRecorded)
+    assert delivered.items == (DeliveredItem(sku="LAT-5450", quantity=1),)
+    assert delivered.serial_numbers == {}
+
+
+def test_given_more_serial_numbers_than_units_received_then_rejected():
+    assert rejection(deliver_serials(1, date(2026, 12, 10), "5CG1", "5CG2"), awarded_order()) == (
+        "too_many_serial_numbers"
+    )
+
+
+def test_given_serial_numbers_for_a_sku_not_in_the_delivery_then_rejected():
+    command = deliver(1, date(2026, 12, 10)).model_copy(update={"serial_numbers": {"MON-24": ("X1",)}})
+    assert rejection(command, awarded_order()) == "serial_numbers_unknown_sku"
+
+
+def test_given_a_serial_number_twice_in_a_delivery_or_already_delivered_on_the_order_then_rejected():
+    assert rejection(deliver_serials(2, date(2026, 12, 10), "5CG1", "5CG1"), awarded_order()) == (
+        "serial_number_repeated"
+    )
+    order = awarded_order(deliver_serials(1, date(2026, 12, 10), "5CG1"))
+    assert rejection(deliver_serials(1, date(2026, 12, 11), "5CG1"), order) == "serial_number_repeated"
+    assert only_event(deliver_serials(1, date(2026, 12, 11), "5CG2"), order).fully_delivered is True

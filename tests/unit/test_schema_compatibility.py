@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from events.ledger.catalogue import CLOUD_TYPES, EVENT_TYPES
+from events.ledger.catalogue import CLOUD_TYPES, EVENT_TYPES, UPCASTERS, upcast
 from events.publishing.compatibility import catalogue_problems, compatibility_problems
 from events.publishing.json_schemas import (
     EXAMPLES_DIR,
@@ -26,8 +26,10 @@ from events.publishing.json_schemas import (
     IncompatibleSchemas,
     dump,
     entries,
+    entry,
     read_schemas,
     schemas,
+    upcaster_problems,
     write_schemas,
 )
 
@@ -156,6 +158,48 @@ def test_write_refuses_a_break_and_writes_nothing(tmp_path: Path):
     assert path.read_text("utf-8") == dump(baseline)
 
 
+def test_every_older_schema_version_has_an_upcaster_to_the_next():
+    assert upcaster_problems() == []
+    assert ("DeliveryRecorded", 1) in UPCASTERS  # the one breaking change so far (issue 17)
+
+
+def test_a_new_version_without_an_upcaster_is_refused_and_nothing_is_written(tmp_path: Path, monkeypatch):
+    """A breaking change: a new schema version of DeliveryRecorded, but nobody said how to read the old one."""
+    assert upcaster_problems({}) == [
+        "DeliveryRecorded v1: no upcaster to v2; stored v1 events could not be decoded"
+        " (add one to the context's *_UPCASTERS in events/<context>/facts.py)"
+    ]
+    assert upcaster_problems({**UPCASTERS, ("OrderClosed", 1): lambda data: data, ("Gone", 1): dict}) == [
+        "OrderClosed v1: an upcaster, but v1 is not an older published version",
+        "Gone v1: an upcaster, but v1 is not an older published version",
+    ]
+    monkeypatch.setattr("events.publishing.json_schemas.UPCASTERS", {})
+    with pytest.raises(IncompatibleSchemas) as refused:
+        write_schemas(tmp_path)
+    assert refused.value.problems[0].startswith("DeliveryRecorded v1: no upcaster to v2")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_older_sample_upcasts_to_data_the_current_model_reads_and_its_schema_accepts():
+    """Every stored version reads as the current one: the v1 sample, upcast, is a valid v2 with its facts kept."""
+    for event in entries():
+        current = EVENT_TYPES[event.event_type]
+        if current is event.model:
+            continue
+        data = json.loads((SAMPLES / f"{event.ce_type}.json").read_text("utf-8"))
+        upcast_data = upcast(data)
+        decoded = current.model_validate(upcast_data)
+        latest = f"{event.ce_type.rsplit('.v', 1)[0]}.v{decoded.schema_version}"
+        validator = Draft202012Validator(COMMITTED[latest], format_checker=FormatChecker())
+        assert [e.message for e in validator.iter_errors(decoded.model_dump(mode="json"))] == []
+        if event.event_type == "DeliveryRecorded":
+            assert decoded.quantities == data["quantities"]
+            assert decoded.serial_numbers == {}
+            assert {k: v for k, v in upcast_data.items() if k not in ("items", "schema_version")} == {
+                k: v for k, v in data.items() if k not in ("quantities", "schema_version")
+            }
+
+
 def test_write_writes_every_schema_into_an_empty_directory(tmp_path: Path):
     written = write_schemas(tmp_path)
     assert len(written) == len(GENERATED)
@@ -175,8 +219,9 @@ def test_every_event_type_has_a_sample_and_every_sample_a_type():
 @pytest.mark.parametrize("path", sample_files(), ids=lambda p: p.stem)
 def test_a_sample_decodes_with_its_model_and_validates_against_its_committed_schema(path: Path):
     data = json.loads(path.read_text("utf-8"))
-    model = EVENT_TYPES[data["type"]]
-    event = model.model_validate(data)
+    found = entry(path.stem)
+    assert found is not None
+    event = found.model.model_validate(data)
     assert event.model_dump(mode="json") == data, "not as the ledger writes it"
     assert CLOUD_TYPES[path.stem][:2] == (data["type"], data["schema_version"])
     validator = Draft202012Validator(COMMITTED[path.stem], format_checker=FormatChecker())

@@ -225,12 +225,13 @@ def test_given_published_orders_when_kcat_reads_the_topic_then_an_orders_events_
     assert [h["ce_type"] for h, _ in records] == [
         "ca.orderledger.order.placed.v1",
         "ca.orderledger.order.call_up_awarded.v1",
-        "ca.orderledger.order.delivery_recorded.v1",
+        "ca.orderledger.order.delivery_recorded.v2",  # written since DeliveryRecorded v2 (serial numbers)
     ]
     assert [h["ce_sequence"] for h, _ in records] == ["0000000001", "0000000002", "0000000003"]
     assert {h["ce_subject"] for h, _ in records} == {h["ce_partitionkey"] for h, _ in records} == {order_id}
     assert all(h["content-type"] == "application/json" and h["ce_specversion"] == "1.0" for h, _ in records)
     assert records[0][1]["order_id"] == order_id and "type" in records[0][1]
+    assert records[2][1]["schema_version"] == 2 and records[2][1]["items"][0]["serial_numbers"] == []
 
 
 def test_given_published_events_when_read_with_the_cloudevents_sdk_then_they_are_the_ledgers_events(
